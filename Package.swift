@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "cairn", targets: ["cairn"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
         .library(name: "CairnStore", targets: ["CairnStore"]),
+        .library(name: "CairnProtocol", targets: ["CairnProtocol"]),
         .library(name: "CairnNode", targets: ["CairnNode"]),
         .library(name: "CairnHTTP", targets: ["CairnHTTP"]),
     ],
@@ -45,6 +46,14 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "CairnProtocol",
+            dependencies: [
+                "CairnCore", "CSodium",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "CairnStore",
             dependencies: [
                 "CairnCore", "CLMDB",
@@ -56,7 +65,7 @@ let package = Package(
         .target(
             name: "CairnNode",
             dependencies: [
-                "CairnCore", "CairnStore", "CLibUV",
+                "CairnCore", "CairnStore", "CairnProtocol", "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -90,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CairnProtocolTests",
+            dependencies: ["CairnCore", "CairnProtocol"],
             swiftSettings: strictSwift
         ),
         .testTarget(
