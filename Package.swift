@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "CairnHTTP",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode",
+                "CairnCore", "CairnStore", "CairnNode", "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,0 +1,77 @@
+import CairnCore
+import CairnNode
+import CairnStore
+import Foundation
+import Hummingbird
+
+extension APIServer {
+    /// The topics `GET /v1/events` knows; others are refused with 400.
+    static let knownTopics: Set<String> = ["blob", "evidence", "equivocation", "election", "decided", "peer"]
+    /// Events read from the log per page while a client catches up.
+    static let replayPageSize = 256
+
+    /// `GET /v1/events`: Server-Sent Events, replayed from the event log after `Last-Event-ID`, then live.
+    func events(_ request: Request) async throws -> Response {
+        var requestedTopics: Set<String>?
+        if let text = request.uri.queryParameters.get("topics") {
+            let requested = Set(text.split(separator: ",").map(String.init))
+            guard !requested.isEmpty, requested.isSubset(of: Self.knownTopics) else {
+                throw APIError.badRequest(
+                    "invalid_topics", "topics must be a comma-separated subset of \(Self.knownTopics.sorted())")
+            }
+            requestedTopics = requested
+        }
+        let resumeText = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value ?? request.uri.queryParameters.get("after")
+        let resumeAfter = try Self.integer(resumeText, name: "Last-Event-ID", default: 0, range: 0...UInt64.max)
+        let topics = requestedTopics
+        // Subscribe before replaying so that nothing committed in between is missed; duplicates are skipped by seq.
+        let subscription = await node.subscribe(topics: topics)
+        let node = node
+        let body = ResponseBody { writer in
+            var lastSent = resumeAfter
+            while true {
+                let page = try Self.read { try node.store.events(after: lastSent, limit: Self.replayPageSize) }
+                for event in page where topics?.contains(event.topic) ?? true {
+                    try await writer.write(ByteBuffer(string: Self.frame(event, store: node.store)))
+                }
+                if let last = page.last { lastSent = last.seq }
+                if page.count < Self.replayPageSize { break }
+            }
+            for await event in subscription.events where event.seq > lastSent {
+                try await writer.write(ByteBuffer(string: Self.frame(event, store: node.store)))
+                lastSent = event.seq
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: body)
+    }
+
+    /// One SSE frame: `id`, `event` (the topic) and one line of JSON `data`.
+    static func frame(_ event: StoredEvent, store: BlobStore) -> String {
+        let data: String
+        switch event.kind {
+        case .blob(let id):
+            if let blob = try? store.get(id) {
+                data = String(decoding: try! JSONEncoder().encode(BlobJSON(blob)), as: UTF8.self)
+            } else {
+                data = "{\"id\":\"\(id.hex)\"}"
+            }
+        case .evidence(let id):
+            if let evidence = try? store.evidence(id) {
+                let summary = [
+                    "id": id.hex, "kind": evidence.kind.description, "author": evidence.first.author.hex,
+                    "channel": evidence.first.channel.value, "blobs": "\(evidence.first.id.hex),\(evidence.second.id.hex)",
+                ]
+                data = String(decoding: try! JSONEncoder().encode(summary), as: UTF8.self)
+            } else {
+                data = "{\"id\":\"\(id.hex)\"}"
+            }
+        case .custom(_, let bytes):
+            data = String(decoding: bytes, as: UTF8.self)
+        }
+        return "id: \(event.seq)\nevent: \(event.topic)\ndata: \(data)\n\n"
+    }
+}

@@ -1,0 +1,217 @@
+import CairnCore
+import CairnNode
+import CairnStore
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The HTTP API of DESIGN.md's Interfaces section, on Hummingbird.
+public struct APIServer: Sendable {
+    /// The request context every route uses.
+    public typealias Context = BasicRequestContext
+
+    /// The node the API serves.
+    public let node: Node
+    /// The bearer token POSTs must carry.
+    public let token: String
+    /// Where `/metrics` reads from.
+    public let registry: PrometheusCollectorRegistry
+    /// The version `/v1/node` reports.
+    public let version: String
+
+    /// Wires the API to a node.
+    public init(node: Node, token: String, registry: PrometheusCollectorRegistry, version: String) {
+        self.node = node
+        self.token = token
+        self.registry = registry
+        self.version = version
+    }
+
+    /// The router with every route and middleware.
+    public func router() -> Router<Context> {
+        let router = Router(context: Context.self)
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(BearerAuthMiddleware(token: Array(token.utf8)))
+        router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/v1/node") { _, _ in try nodeInfo() }
+        router.post("/v1/blobs") { request, _ in try await publish(request) }
+        router.post("/v1/blobs/signed") { request, _ in try await ingest(request) }
+        router.get("/v1/blobs/:id") { _, context in Self.json(BlobJSON(try blob(context), includePayload: true)) }
+        router.get("/v1/blobs/:id/payload") { _, context in Self.octets(Array(try blob(context).payload)) }
+        router.get("/v1/blobs/:id/signed") { _, context in Self.octets(try blob(context).encoding) }
+        router.get("/v1/channels/:author/**") { request, _ in try channel(request) }
+        router.get("/v1/evidence") { _, _ in
+            Self.json(["evidence": try Self.read { try node.store.evidenceList(limit: 1000) }.map(EvidenceJSON.init)])
+        }
+        router.get("/v1/evidence/:id") { _, context in
+            guard let id = EvidenceID(hex: try context.parameters.require("id")) else {
+                throw APIError.badRequest("invalid_id", "an evidence id is 64 hexadecimal characters")
+            }
+            guard let evidence = try Self.read({ try node.store.evidence(id) }) else {
+                throw APIError.notFound("no evidence \(id.hex)")
+            }
+            return Self.json(EvidenceJSON(evidence))
+        }
+        router.get("/v1/events") { request, _ in try await events(request) }
+        return router
+    }
+
+    /// The largest body `POST /v1/blobs/signed` reads: a maximal payload plus the blob's own fields.
+    var maxSignedBodyBytes: Int {
+        node.configuration.maxBlobBytes + SignedBlob.fixedOverheadBytes + ChannelName.maxBytes
+    }
+
+    private func nodeInfo() throws -> Response {
+        let stats = try Self.read { try node.store.stats() }
+        let uptime = ContinuousClock.now - node.startedAt
+        return Self.json(
+            NodeJSON(
+                id: node.identity.publicKey, network: node.configuration.network, version: version,
+                uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
+                maxBlobBytes: node.configuration.maxBlobBytes,
+                counts: .init(
+                    blobs: stats.blobs, payloadBytes: stats.payloadBytes, evidence: stats.evidence,
+                    events: stats.lastEventSeq)))
+    }
+
+    private func publish(_ request: Request) async throws -> Response {
+        guard let rawChannel = PercentDecoding.queryParameter("channel", in: request.uri.query ?? "") else {
+            throw APIError.badRequest("missing_channel", "POST /v1/blobs needs ?channel=NAME")
+        }
+        guard let channelBytes = rawChannel else {
+            throw APIError.badRequest("invalid_channel", "the channel parameter has a malformed percent escape")
+        }
+        let channel: ChannelName
+        do {
+            channel = try ChannelName(utf8: channelBytes)
+        } catch {
+            throw APIError(error)
+        }
+        let payload = try await Self.collect(request, limit: node.configuration.maxBlobBytes)
+        do {
+            let blob = try await node.publish(channel: channel, payload: payload)
+            return Self.json(
+                PutJSON(
+                    id: blob.id, author: blob.author, channel: blob.channel.value, seq: blob.seq, stored: true,
+                    evidence: []), status: .created)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    private func ingest(_ request: Request) async throws -> Response {
+        let bytes = try await Self.collect(request, limit: maxSignedBodyBytes)
+        let blob: SignedBlob
+        do {
+            // Verified here, on the HTTP thread, so that signature checks use every core.
+            blob = try SignedBlob.decode(bytes, maxPayloadBytes: node.configuration.maxBlobBytes)
+        } catch {
+            throw APIError(error)
+        }
+        do {
+            let result = try await node.ingest(blob)
+            let stored = result.outcome == .stored
+            return Self.json(
+                PutJSON(
+                    id: blob.id, author: blob.author, channel: blob.channel.value, seq: blob.seq, stored: stored,
+                    evidence: result.evidence), status: stored ? .created : .ok)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    private func blob(_ context: Context) throws -> SignedBlob {
+        let text = try context.parameters.require("id")
+        guard let id = BlobID(hex: text) else {
+            throw APIError.badRequest("invalid_id", "a blob id is 64 hexadecimal characters")
+        }
+        guard let blob = try Self.read({ try node.store.get(id) }) else { throw APIError.notFound("no blob \(id.hex)") }
+        return blob
+    }
+
+    private func channel(_ request: Request) throws -> Response {
+        // Parse the raw path so that the channel name's bytes can be checked as UTF-8 after percent-decoding.
+        let path = request.uri.path.dropFirst("/v1/channels/".count)
+        guard let slash = path.firstIndex(of: "/") else {
+            throw APIError.badRequest("invalid_channel", "expected /v1/channels/{author}/{name}")
+        }
+        guard let author = PublicKey(hex: path[..<slash]) else {
+            throw APIError.badRequest("invalid_author", "an author is 64 hexadecimal characters")
+        }
+        guard let nameBytes = PercentDecoding.bytes(path[path.index(after: slash)...]) else {
+            throw APIError.badRequest("invalid_channel", "the channel name has a malformed percent escape")
+        }
+        let name: ChannelName
+        do {
+            name = try ChannelName(utf8: nameBytes)
+        } catch {
+            throw APIError(error)
+        }
+        let query = request.uri.queryParameters
+        let after = try Self.integer(query.get("after"), name: "after", default: 0, range: 0...UInt64.max)
+        let limit = try Self.integer(query.get("limit"), name: "limit", default: 100, range: 1...Self.maxPageSize)
+        let blobs = try Self.read { try node.store.channel(author: author, name: name, after: after, limit: Int(limit)) }
+        struct Page: Codable {
+            let author: PublicKey
+            let channel: String
+            let blobs: [BlobJSON]
+        }
+        return Self.json(Page(author: author, channel: name.value, blobs: blobs.map { BlobJSON($0) }))
+    }
+
+    /// The largest `limit` a listing accepts.
+    static let maxPageSize: UInt64 = 1000
+
+    static func integer(_ text: String?, name: String, default value: UInt64, range: ClosedRange<UInt64>) throws
+        -> UInt64
+    {
+        guard let text else { return value }
+        guard let parsed = UInt64(text), range.contains(parsed) else {
+            throw APIError.badRequest(
+                "invalid_parameter", "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return parsed
+    }
+
+    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "too_large", "the body exceeds the limit of \(limit) bytes")
+        }
+    }
+
+    /// Runs a store read, turning a `StoreError` into a 500 response.
+    static func read<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw APIError(error)
+        }
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Our own Codable types always encode.
+        let data = try! encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func octets(_ bytes: [UInt8]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/octet-stream"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

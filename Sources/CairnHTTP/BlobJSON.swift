@@ -1,0 +1,69 @@
+import CairnCore
+import Foundation
+
+/// A blob's metadata as the API shows it; `payload` (base64) only where the route says so.
+struct BlobJSON: Codable, Sendable {
+    let id: BlobID
+    let author: PublicKey
+    let channel: String
+    let seq: UInt64
+    let prev: BlobID
+    let timestamp: UInt64
+    let size: Int
+    var payload: String?
+
+    init(_ blob: SignedBlob, includePayload: Bool = false) {
+        id = blob.id
+        author = blob.author
+        channel = blob.channel.value
+        seq = blob.seq
+        prev = blob.prev
+        timestamp = blob.timestamp
+        size = blob.payload.count
+        payload = includePayload ? Data(blob.payload).base64EncodedString() : nil
+    }
+}
+
+/// The answer to a POST that stored (or already had) a blob.
+struct PutJSON: Codable, Sendable {
+    let id: BlobID
+    let author: PublicKey
+    let channel: String
+    let seq: UInt64
+    /// `false` when the node already had this blob.
+    let stored: Bool
+    /// Evidence this blob completed (a fork of its channel slot).
+    let evidence: [EvidenceID]
+}
+
+/// `GET /v1/node`.
+struct NodeJSON: Codable, Sendable {
+    struct Counts: Codable, Sendable {
+        let blobs: Int
+        let payloadBytes: Int
+        let evidence: Int
+        let events: UInt64
+    }
+    let id: PublicKey
+    let network: String
+    let version: String
+    let uptimeSeconds: Double
+    let maxBlobBytes: Int
+    let counts: Counts
+}
+
+/// `GET /v1/evidence/{id}`.
+struct EvidenceJSON: Codable, Sendable {
+    let id: EvidenceID
+    let kind: String
+    let blobs: [BlobJSON]
+    /// The canonical evidence encoding, base64.
+    let encoding: String
+
+    init(_ evidence: Evidence) {
+        id = evidence.id
+        kind = evidence.kind.description
+        blobs = [BlobJSON(evidence.first, includePayload: true), BlobJSON(evidence.second, includePayload: true)]
+        encoding = Data(evidence.encoding).base64EncodedString()
+    }
+}

@@ -1,0 +1,126 @@
+import CairnCore
+import Foundation
+
+/// Why the data directory could not be set up or read.
+public enum DataDirectoryError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// `cairn init` found an existing node key and will not overwrite it.
+    case alreadyInitialised(path: String)
+    /// A required file is missing.
+    case missing(path: String)
+    /// A file exists but does not hold what it should.
+    case malformed(path: String, reason: String)
+    /// A file or directory operation failed.
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .alreadyInitialised(let path): "\(path) already holds a node key; refusing to overwrite it"
+        case .missing(let path): "\(path) does not exist (run `cairn init` first)"
+        case .malformed(let path, let reason): "\(path) is malformed: \(reason)"
+        case .io(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}
+
+/// The node's data directory: `node.key`, `api.token`, `cairn.toml` and the database.
+public struct DataDirectory: Sendable {
+    /// The directory.
+    public let path: String
+
+    /// Uses `path` as it is.
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `--data DIR`, else `$CAIRN_HOME`, else `~/.cairn`.
+    public static func resolve(_ explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> DataDirectory
+    {
+        if let explicit, !explicit.isEmpty { return DataDirectory(path: explicit) }
+        if let home = environment["CAIRN_HOME"], !home.isEmpty { return DataDirectory(path: home) }
+        let userHome = environment["HOME"] ?? NSHomeDirectory()
+        return DataDirectory(path: (userHome as NSString).appendingPathComponent(".cairn"))
+    }
+
+    /// The node's Ed25519 seed, 64 hex characters, mode 0600.
+    public var keyPath: String { file("node.key") }
+    /// The API bearer token, mode 0600.
+    public var tokenPath: String { file("api.token") }
+    /// The configuration file.
+    public var configPath: String { file("cairn.toml") }
+    /// The LMDB environment directory.
+    public var databasePath: String { file("db") }
+    /// Written by a running node: the address its HTTP API is bound to (useful with port 0).
+    public var apiAddressPath: String { file("api.addr") }
+
+    /// Creates the directory, a node key, an API token and a commented configuration file.
+    /// - Parameter network: written into the configuration as `node.network`.
+    /// - Throws: `DataDirectoryError.alreadyInitialised` when a node key exists.
+    public func initialise(network: String) throws(DataDirectoryError) {
+        guard !FileManager.default.fileExists(atPath: keyPath) else { throw .alreadyInitialised(path: keyPath) }
+        try ensureIdentity()
+        if !FileManager.default.fileExists(atPath: configPath) {
+            let text = NodeConfiguration.defaultFileText.replacingOccurrences(
+                of: "# network = \"cairn\"", with: "network = \"\(network)\"")
+            try write(Array(text.utf8), to: configPath, mode: 0o644)
+        }
+    }
+
+    /// Creates the directory, node key and API token where they are missing; keeps existing ones.
+    /// - Throws: `DataDirectoryError.io` when a file cannot be written.
+    public func ensureIdentity() throws(DataDirectoryError) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .io(path: path, reason: (error as NSError).localizedDescription)
+        }
+        if !FileManager.default.fileExists(atPath: keyPath) {
+            try write(Array((Hex.encode(SigningKey.generate().seed) + "\n").utf8), to: keyPath, mode: 0o600)
+        }
+        if !FileManager.default.fileExists(atPath: tokenPath) {
+            try write(Array((Hex.encode(SigningKey.generate().seed) + "\n").utf8), to: tokenPath, mode: 0o600)
+        }
+    }
+
+    /// Reads the node key.
+    /// - Throws: `DataDirectoryError.missing` or `.malformed`.
+    public func loadKey() throws(DataDirectoryError) -> SigningKey {
+        let text = try read(keyPath)
+        guard let seed = Hex.decode(text), let key = try? SigningKey(seed: seed) else {
+            throw .malformed(path: keyPath, reason: "expected 64 hexadecimal characters")
+        }
+        return key
+    }
+
+    /// Reads the API token.
+    /// - Throws: `DataDirectoryError.missing` or `.malformed`.
+    public func loadToken() throws(DataDirectoryError) -> String {
+        let token = try read(tokenPath)
+        guard token.utf8.count >= 16, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw .malformed(path: tokenPath, reason: "expected at least 16 printable ASCII characters")
+        }
+        return token
+    }
+
+    private func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    private func read(_ file: String) throws(DataDirectoryError) -> String {
+        guard FileManager.default.fileExists(atPath: file) else { throw .missing(path: file) }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw .malformed(path: file, reason: "not readable UTF-8 text")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes a file with `mode` from the start (no window where it is world-readable).
+    private func write(_ bytes: [UInt8], to file: String, mode: mode_t) throws(DataDirectoryError) {
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL, mode)
+        guard fd >= 0 else { throw .io(path: file, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else {
+            throw .io(path: file, reason: String(cString: strerror(errno)))
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import CLibUV
+import DequeModule
+import Foundation
+import Synchronization
+
+/// What went wrong starting or driving the libuv loop.
+public enum EventLoopError: Error, Equatable, Sendable {
+    /// A libuv call failed; `code` is its negative errno and `message` is `uv_strerror(code)`.
+    case libuv(operation: String, code: Int32, message: String)
+}
+
+/// A libuv loop on a thread of its own; the only thread that touches the node's mutable state.
+///
+/// Other threads hand it work with `execute(_:)` (or through `LoopExecutor`, as actor jobs); each hand-off wakes the
+/// loop with `uv_async_send`, which libuv coalesces, and the loop runs queued work in FIFO order.
+public final class EventLoop: @unchecked Sendable {
+    // @unchecked: `loop` and `wakeup` are touched only on the loop thread after `init`; `pending` is behind a Mutex.
+    private enum Work {
+        case closure(@Sendable () -> Void)
+        case job(UnownedJob)
+    }
+
+    private struct Pending: ~Copyable {
+        var work = Deque<Work>()
+        var stopping = false
+    }
+
+    private let loop: UnsafeMutablePointer<uv_loop_t>
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    private let pending = Mutex(Pending())
+    private let stopped = Mutex(false)
+    private var thread: Thread?
+    private let threadID = Mutex<pthread_t?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// The executor that runs actor jobs on this loop.
+    public private(set) lazy var executor: LoopExecutor = LoopExecutor(loop: self)
+
+    /// Creates the loop and starts its thread.
+    /// - Parameter name: the thread's name, as shown by debuggers and `top -H`.
+    /// - Throws: `EventLoopError.libuv` when libuv cannot initialise the loop.
+    public init(name: String = "cairn-loop") throws(EventLoopError) {
+        loop = .allocate(capacity: 1)
+        wakeup = .allocate(capacity: 1)
+        var rc = uv_loop_init(loop)
+        guard rc == 0 else {
+            loop.deallocate()
+            wakeup.deallocate()
+            throw Self.error("uv_loop_init", rc)
+        }
+        rc = uv_async_init(loop, wakeup) { handle in
+            guard let handle, let data = handle.pointee.data else { return }
+            Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().drain()
+        }
+        guard rc == 0 else {
+            uv_loop_close(loop)
+            loop.deallocate()
+            wakeup.deallocate()
+            throw Self.error("uv_async_init", rc)
+        }
+        wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let thread = Thread { [self] in self.run() }
+        thread.name = name
+        self.thread = thread
+        thread.start()
+    }
+
+    deinit {
+        loop.deallocate()
+        wakeup.deallocate()
+    }
+
+    /// The underlying `uv_loop_t`, for drivers that add handles; use it only on the loop thread.
+    public var uvLoop: UnsafeMutablePointer<uv_loop_t> {
+        precondition(inLoop, "the uv loop may only be touched on its own thread")
+        return loop
+    }
+
+    /// `true` on the loop's own thread.
+    public var inLoop: Bool {
+        guard let id = threadID.withLock({ $0 }) else { return false }
+        return pthread_equal(id, pthread_self()) != 0
+    }
+
+    /// Runs `body` on the loop thread, after work queued before it.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        enqueue(.closure(body))
+    }
+
+    func enqueue(job: UnownedJob) {
+        enqueue(.job(job))
+    }
+
+    /// Stops the loop after the work already queued and waits for its thread to end. Idempotent.
+    public func shutdown() {
+        let first = stopped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        pending.withLock { $0.stopping = true }
+        uv_async_send(wakeup)
+        finished.wait()
+        uv_loop_close(loop)
+    }
+
+    private func enqueue(_ work: Work) {
+        let accepted = pending.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.work.append(work)
+            return true
+        }
+        precondition(accepted, "work was handed to an event loop after shutdown")
+        uv_async_send(wakeup)
+    }
+
+    private func run() {
+        threadID.withLock { $0 = pthread_self() }
+        uv_run(loop, UV_RUN_DEFAULT)
+        finished.signal()
+    }
+
+    private func drain() {
+        while true {
+            let (batch, stopping) = pending.withLock { state in
+                let batch = state.work
+                state.work.removeAll(keepingCapacity: true)
+                return (batch, state.stopping)
+            }
+            if batch.isEmpty {
+                if stopping { closeAllHandles() }
+                return
+            }
+            for work in batch {
+                switch work {
+                case .closure(let body): body()
+                case .job(let job): job.runSynchronously(on: executor.asUnownedSerialExecutor())
+                }
+            }
+        }
+    }
+
+    private func closeAllHandles() {
+        uv_walk(
+            loop,
+            { handle, _ in
+                guard let handle, uv_is_closing(handle) == 0 else { return }
+                uv_close(handle, nil)
+            }, nil)
+    }
+
+    static func error(_ operation: String, _ code: Int32) -> EventLoopError {
+        .libuv(operation: operation, code: code, message: String(cString: uv_strerror(code)))
+    }
+}
+
+/// A `SerialExecutor` that runs actor jobs on an `EventLoop`: actors whose `unownedExecutor` is this live on the loop.
+public final class LoopExecutor: SerialExecutor {
+    private unowned let loop: EventLoop
+
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        loop.enqueue(job: UnownedJob(job))
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    public func checkIsolated() {
+        precondition(loop.inLoop, "expected to run on the cairn event loop")
+    }
+}

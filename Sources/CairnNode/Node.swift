@@ -1,0 +1,154 @@
+import CairnCore
+import CairnStore
+import Foundation
+import Logging
+import Metrics
+
+/// The node: its identity, its store and the state that only the event loop touches.
+///
+/// An actor whose executor is the node's libuv `EventLoop`: calls from HTTP handlers and the CLI hop onto the loop.
+/// Signature checks happen before the hop, on the caller's thread, so both cores verify.
+public actor Node {
+    /// The loop this actor runs on.
+    public nonisolated let loop: EventLoop
+    /// The node's blob store; its reads are safe from any thread.
+    public nonisolated let store: BlobStore
+    /// The node key; the node signs blobs it publishes with it.
+    public nonisolated let identity: SigningKey
+    /// The configuration the node runs with.
+    public nonisolated let configuration: NodeConfiguration
+    /// When the node started.
+    public nonisolated let startedAt = ContinuousClock.now
+    /// Milliseconds since the Unix epoch; injected for tests.
+    nonisolated let clock: @Sendable () -> UInt64
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    private let logger: Logger
+    /// The newest blob this node signed on each of its channels, including ones whose commit is still in flight.
+    private var heads: [ChannelName: (seq: UInt64, id: BlobID)] = [:]
+    private var subscribers: [Int: Subscriber] = [:]
+    private var nextSubscriberID = 0
+    private var acceptingWork = true
+    private let droppedSubscribers = Counter(label: "cairn_sse_subscribers_dropped_total")
+
+    private struct Subscriber {
+        let topics: Set<String>?
+        let continuation: AsyncStream<StoredEvent>.Continuation
+    }
+
+    /// Creates the node on `loop` and subscribes it to the store's commits.
+    public init(
+        configuration: NodeConfiguration, identity: SigningKey, store: BlobStore, loop: EventLoop,
+        logger: Logger = Logger(label: "cairn.node"),
+        clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        self.configuration = configuration
+        self.identity = identity
+        self.store = store
+        self.loop = loop
+        self.logger = logger
+        self.clock = clock
+        store.setCommitObserver { [weak self, loop] events in
+            loop.execute { [weak self] in
+                self?.assumeIsolated { $0.deliver(events) }
+            }
+        }
+    }
+
+    /// Signs `payload` as the next blob of this node's channel `channel` and stores it.
+    /// - Returns: the blob, once the transaction holding it has committed.
+    /// - Throws: `NodeError`.
+    public func publish(channel: ChannelName, payload: [UInt8]) async throws(NodeError) -> SignedBlob {
+        guard acceptingWork else { throw .shuttingDown }
+        guard payload.count <= configuration.maxBlobBytes else {
+            throw .invalid(.blobTooLarge(size: payload.count, limit: configuration.maxBlobBytes))
+        }
+        let stored: (seq: UInt64, id: BlobID)?
+        do {
+            stored = try store.head(author: identity.publicKey, name: channel)
+        } catch {
+            throw .store(error)
+        }
+        let previous = [heads[channel], stored].compactMap { $0 }.max { $0.seq < $1.seq }
+        let blob: SignedBlob
+        do {
+            blob = try SignedBlob.sign(
+                key: identity, channel: channel, seq: (previous?.seq ?? 0) + 1, prev: previous?.id ?? .zero,
+                timestamp: clock(), payload: payload)
+        } catch {
+            throw .invalid(error)
+        }
+        heads[channel] = (blob.seq, blob.id)
+        do {
+            _ = try await store.put(blob)
+        } catch {
+            // The chain may now point at a blob that was never stored: re-read the head from the store next time.
+            if heads[channel]?.id == blob.id { heads[channel] = nil }
+            throw .store(error)
+        }
+        return blob
+    }
+
+    /// Stores a blob made elsewhere; the caller has already verified it (a `SignedBlob` is verified by construction).
+    /// - Returns: whether it was new, and any evidence it completed, once committed.
+    /// - Throws: `NodeError`.
+    public func ingest(_ blob: SignedBlob) async throws(NodeError) -> PutResult {
+        guard acceptingWork else { throw .shuttingDown }
+        guard blob.payload.count <= configuration.maxBlobBytes else {
+            throw .invalid(.blobTooLarge(size: blob.payload.count, limit: configuration.maxBlobBytes))
+        }
+        do {
+            return try await store.put(blob)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Starts a live feed of committed events.
+    /// - Parameter topics: the topics to pass, or `nil` for all.
+    public func subscribe(topics: Set<String>?) -> EventSubscription {
+        nextSubscriberID += 1
+        let id = nextSubscriberID
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: StoredEvent.self, bufferingPolicy: .bufferingOldest(configuration.sseBufferEvents))
+        if acceptingWork {
+            subscribers[id] = Subscriber(topics: topics, continuation: continuation)
+            continuation.onTermination = { [weak self, loop] _ in
+                loop.execute { [weak self] in self?.assumeIsolated { $0.unsubscribe(id) } }
+            }
+        } else {
+            continuation.finish()
+        }
+        return EventSubscription(id: id, events: stream)
+    }
+
+    /// Ends one live feed.
+    public func unsubscribe(_ id: Int) {
+        subscribers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    /// Refuses new work and ends every live feed; the first step of a graceful shutdown.
+    public func beginShutdown() {
+        acceptingWork = false
+        for subscriber in subscribers.values { subscriber.continuation.finish() }
+        subscribers.removeAll()
+    }
+
+    /// The number of live event feeds.
+    public var subscriberCount: Int { subscribers.count }
+
+    private func deliver(_ events: [StoredEvent]) {
+        for (id, subscriber) in subscribers {
+            for event in events where subscriber.topics?.contains(event.topic) ?? true {
+                if case .dropped = subscriber.continuation.yield(event) {
+                    logger.notice("event subscriber fell behind; closing its stream", metadata: ["subscriber": "\(id)"])
+                    droppedSubscribers.increment()
+                    subscribers.removeValue(forKey: id)
+                    subscriber.continuation.finish()
+                    break
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import CairnCore
+import Foundation
+import TOMLKit
+
+/// Everything a node is configured with. Command-line flags override the file, which overrides these defaults.
+public struct NodeConfiguration: Equatable, Sendable {
+    /// The mesh name; it selects the network key, and nodes of different networks never connect.
+    public var network = "cairn"
+    /// The peer-to-peer listen address.
+    public var listen = HostPort(host: "0.0.0.0", port: 7700)
+    /// Bootstrap peers.
+    public var peers: [HostPort] = []
+    /// The HTTP API listen address.
+    public var api = HostPort(host: "127.0.0.1", port: 7701)
+    /// Live events buffered per Server-Sent Events client before the node closes that stream (the client resumes).
+    public var sseBufferEvents = 1024
+    /// The largest payload accepted, in bytes.
+    public var maxBlobBytes = SignedBlob.defaultMaxPayloadBytes
+    /// The LMDB map size at start, in MiB; the map grows when full.
+    public var initialMapSizeMiB = 64
+    /// The most puts in one write transaction.
+    public var commitBatchMax = 1000
+    /// The most puts queued for the writer; past it, puts fail with 503.
+    public var maxPendingWrites = 100_000
+    /// Whether every commit is fsync'd. Turn off only for benchmarks.
+    public var durable = true
+    /// The log level: trace, debug, info, notice, warning, error or critical.
+    public var logLevel = "info"
+
+    /// The defaults.
+    public init() {}
+
+    /// Parses a TOML document over the defaults; keys it does not name keep their default.
+    /// - Throws: `ConfigError` for bad syntax, an unknown key or a bad value.
+    public init(toml text: String) throws(ConfigError) {
+        self.init()
+        let file: ConfigFile
+        do {
+            file = try TOMLDecoder(strictDecoding: true).decode(ConfigFile.self, from: text)
+        } catch let error as TOMLParseError {
+            throw .syntax(line: error.source.begin.line, column: error.source.begin.column, message: error.description)
+        } catch let error as UnexpectedKeysError {
+            let key = error.keys.keys.sorted().first ?? "?"
+            throw .unknownKey(key)
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw .invalidValue(key: Self.path(context.codingPath), value: "?", reason: "expected \(type)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw .invalidValue(key: Self.path(context.codingPath), value: "?", reason: context.debugDescription)
+        } catch {
+            throw .syntax(line: 0, column: 0, message: String(describing: error))
+        }
+        try apply(file)
+    }
+
+    /// Reads and parses a configuration file.
+    /// - Throws: `ConfigError`.
+    public init(contentsOfFile path: String) throws(ConfigError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        try self.init(toml: text)
+    }
+
+    private mutating func apply(_ file: ConfigFile) throws(ConfigError) {
+        if let node = file.node {
+            if let value = node.network {
+                guard !value.isEmpty, value.utf8.count <= 64 else {
+                    throw .invalidValue(key: "node.network", value: value, reason: "1 to 64 bytes")
+                }
+                network = value
+            }
+            if let value = node.listen { listen = try Self.hostPort(value, key: "node.listen") }
+            if let values = node.peers { peers = try values.map { value throws(ConfigError) in try Self.hostPort(value, key: "node.peers") } }
+        }
+        if let api = file.api {
+            if let value = api.listen { self.api = try Self.hostPort(value, key: "api.listen") }
+            if let value = api.sse_buffer_events { sseBufferEvents = try Self.range(value, 1...1_000_000, key: "api.sse_buffer_events") }
+        }
+        if let storage = file.storage {
+            if let value = storage.max_blob_bytes {
+                maxBlobBytes = try Self.range(value, 0...SignedBlob.protocolMaxPayloadBytes, key: "storage.max_blob_bytes")
+            }
+            if let value = storage.initial_map_size_mib {
+                initialMapSizeMiB = try Self.range(value, 1...1_048_576, key: "storage.initial_map_size_mib")
+            }
+            if let value = storage.commit_batch_max { commitBatchMax = try Self.range(value, 1...100_000, key: "storage.commit_batch_max") }
+            if let value = storage.max_pending_writes {
+                maxPendingWrites = try Self.range(value, 1...10_000_000, key: "storage.max_pending_writes")
+            }
+            if let value = storage.durable { durable = value }
+        }
+        if let log = file.log, let value = log.level {
+            guard Self.logLevels.contains(value) else {
+                throw .invalidValue(key: "log.level", value: value, reason: "one of \(Self.logLevels.joined(separator: ", "))")
+            }
+            logLevel = value
+        }
+    }
+
+    /// The log levels `log.level` accepts.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Parses a `host:port` value, naming `key` in the error.
+    /// - Throws: `ConfigError.invalidValue`.
+    public static func hostPort(_ text: String, key: String) throws(ConfigError) -> HostPort {
+        guard let value = HostPort(parsing: text) else {
+            throw .invalidValue(key: key, value: "\"\(text)\"", reason: "expected host:port")
+        }
+        return value
+    }
+
+    private static func range(_ value: Int, _ range: ClosedRange<Int>, key: String) throws(ConfigError) -> Int {
+        guard range.contains(value) else {
+            throw .invalidValue(key: key, value: String(value), reason: "must be in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map(\.stringValue).joined(separator: ".")
+    }
+}
+
+/// The file's shape, one optional field per key, so that strict decoding names unknown keys.
+private struct ConfigFile: Decodable {
+    struct Node: Decodable {
+        var network: String?
+        var listen: String?
+        var peers: [String]?
+    }
+    struct API: Decodable {
+        var listen: String?
+        var sse_buffer_events: Int?
+    }
+    struct Storage: Decodable {
+        var max_blob_bytes: Int?
+        var initial_map_size_mib: Int?
+        var commit_batch_max: Int?
+        var max_pending_writes: Int?
+        var durable: Bool?
+    }
+    struct Log: Decodable {
+        var level: String?
+    }
+    var node: Node?
+    var api: API?
+    var storage: Storage?
+    var log: Log?
+}

@@ -1,0 +1,12 @@
+import CairnCore
+import CairnStore
+
+/// Why the node refused or could not complete a request.
+public enum NodeError: Error, Equatable, Sendable {
+    /// The input is not a valid Cairn object.
+    case invalid(CoreError)
+    /// The store failed or refused the write.
+    case store(StoreError)
+    /// The node is shutting down and takes no new work.
+    case shuttingDown
+}

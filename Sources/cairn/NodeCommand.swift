@@ -1,0 +1,165 @@
+import ArgumentParser
+import CairnCore
+import CairnHTTP
+import CairnNode
+import CairnStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `cairn node`: run a node until SIGTERM or SIGINT.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Run a node: the store, the event loop and the HTTP API.")
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "Configuration file (default: cairn.toml in the data directory, if present).")
+    var config: String?
+
+    @Option(help: "Peer-to-peer listen address, host:port.")
+    var listen: String?
+
+    @Option(help: "HTTP API listen address, host:port (port 0 picks a free port, written to api.addr).")
+    var api: String?
+
+    @Option(name: .customLong("peer"), help: "Bootstrap peer host:port (repeatable).")
+    var peers: [String] = []
+
+    func run() async throws {
+        let directory = DataDirectory.resolve(data.path)
+        var configuration = try loadConfiguration(directory)
+        applyFlags(to: &configuration)
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = PrometheusNames.sanitize
+        MetricsSystem.bootstrap(factory)
+        let logger = Logger(label: "cairn")
+
+        let identity: SigningKey
+        let token: String
+        do {
+            try directory.ensureIdentity()
+            identity = try directory.loadKey()
+            token = try directory.loadToken()
+        } catch {
+            throw CLIError(error.description)
+        }
+        var storeConfiguration = StoreConfiguration(directory: directory.databasePath)
+        storeConfiguration.initialMapSizeBytes = configuration.initialMapSizeMiB * 1024 * 1024
+        storeConfiguration.maxBatchBlobs = configuration.commitBatchMax
+        storeConfiguration.maxPendingWrites = configuration.maxPendingWrites
+        storeConfiguration.maxPayloadBytes = configuration.maxBlobBytes
+        storeConfiguration.durable = configuration.durable
+        let store: BlobStore
+        do {
+            store = try BlobStore(configuration: storeConfiguration, logger: Logger(label: "cairn.store"))
+        } catch {
+            throw CLIError("cannot open the database at \(directory.databasePath): \(error)")
+        }
+        let loop: EventLoop
+        do {
+            loop = try EventLoop()
+        } catch {
+            store.close()
+            throw CLIError("cannot start the event loop: \(error)")
+        }
+        let node = Node(configuration: configuration, identity: identity, store: store, loop: loop)
+        let server = APIServer(node: node, token: token, registry: registry, version: Cairn.version)
+        let addressFile = directory.apiAddressPath
+        let apiAddress = configuration.api
+        let app = Application(
+            router: server.router(),
+            configuration: .init(
+                address: .hostname(configuration.api.host, port: configuration.api.port), serverName: "cairn"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? apiAddress.port
+                let address = HostPort(host: apiAddress.host, port: port).description
+                try? Data((address + "\n").utf8).write(to: URL(fileURLWithPath: addressFile), options: .atomic)
+                logger.info("HTTP API listening", metadata: ["address": "\(address)"])
+            },
+            logger: Logger(label: "cairn.http")
+        )
+        logger.info(
+            "node started",
+            metadata: [
+                "id": "\(identity.publicKey.hex)", "network": "\(configuration.network)",
+                "data": "\(directory.path)",
+            ])
+        // Services stop in reverse order: live event streams end first, then the HTTP server drains its in-flight
+        // requests (their writes still commit), and last the store and the loop close.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: NodeService(node: node)),
+                    .init(service: app),
+                    .init(service: EventStreamCloser(node: node)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("node stopped")
+    }
+
+    /// Command-line flags override the file.
+    private func applyFlags(to configuration: inout NodeConfiguration) {
+        configuration.listen = listenAddress ?? configuration.listen
+        configuration.api = apiAddress ?? configuration.api
+        if !peerAddresses.isEmpty { configuration.peers = peerAddresses }
+    }
+
+    func validate() throws {
+        for (flag, value) in [("--listen", listen), ("--api", api)] + peers.map({ ("--peer", $0) }) {
+            if let value, HostPort(parsing: value) == nil {
+                throw ValidationError("\(flag) expects host:port, got \"\(value)\"")
+            }
+        }
+    }
+
+    private var listenAddress: HostPort? { listen.flatMap(HostPort.init(parsing:)) }
+    private var apiAddress: HostPort? { api.flatMap(HostPort.init(parsing:)) }
+    private var peerAddresses: [HostPort] { peers.compactMap(HostPort.init(parsing:)) }
+
+    private func loadConfiguration(_ directory: DataDirectory) throws -> NodeConfiguration {
+        do {
+            if let config { return try NodeConfiguration(contentsOfFile: config) }
+            if FileManager.default.fileExists(atPath: directory.configPath) {
+                return try NodeConfiguration(contentsOfFile: directory.configPath)
+            }
+            return NodeConfiguration()
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// Closes the store and stops the loop once everything in front of it has stopped.
+struct NodeService: Service {
+    let node: Node
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await node.beginShutdown()
+        node.store.close()
+        node.loop.shutdown()
+    }
+}
+
+/// Ends every Server-Sent Events stream when shutdown begins, so that the HTTP server can drain.
+struct EventStreamCloser: Service {
+    let node: Node
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await node.beginShutdown()
+    }
+}
