@@ -1,0 +1,168 @@
+import CLMDB
+import CairnCore
+
+/// Applies one batch of write requests inside a single write transaction.
+///
+/// Runs only on the writer thread. A throw leaves nothing of the batch stored (the transaction is aborted).
+struct BatchWriter: Sendable {
+    let environment: LMDBEnvironment
+    let databases: StoreDatabases
+
+    /// What a committed batch did, for the callers, the commit observer and the metrics.
+    struct Outcome: Sendable {
+        var results: [WriteOutcome] = []
+        var events: [StoredEvent] = []
+        var storedBlobs = 0
+        var storedPayloadBytes = 0
+        var storedEvidence = 0
+    }
+
+    /// Writes every request in one transaction and commits it.
+    func write(_ batch: [WriteRequest]) throws(StoreError) -> Outcome {
+        try environment.write { (txn) throws(StoreError) -> Outcome in
+            var state = try TransactionState(txn: txn, databases: databases)
+            var outcome = Outcome()
+            for request in batch {
+                switch request {
+                case .blobs(let blobs, _):
+                    var results: [PutResult] = []
+                    results.reserveCapacity(blobs.count)
+                    for blob in blobs {
+                        results.append(try state.store(blob, into: &outcome))
+                    }
+                    outcome.results.append(.blobs(results))
+                case .event(let topic, let data, _):
+                    let event = try state.appendEvent(.custom(topic: topic, data: data), into: &outcome)
+                    outcome.results.append(.event(event))
+                }
+            }
+            try state.saveCounters()
+            return outcome
+        }
+    }
+}
+
+/// The mutable view of one write transaction: the next event sequence and the running counters.
+private struct TransactionState {
+    let txn: LMDBTransaction
+    let databases: StoreDatabases
+    var nextEventSeq: UInt64
+    var blobCount: UInt64
+    var payloadBytes: UInt64
+    var evidenceCount: UInt64
+
+    init(txn: LMDBTransaction, databases: StoreDatabases) throws(StoreError) {
+        self.txn = txn
+        self.databases = databases
+        nextEventSeq = try Self.lastEventSeq(txn, databases) + 1
+        blobCount = try Self.counter(txn, databases, Keys.blobCountKey)
+        payloadBytes = try Self.counter(txn, databases, Keys.payloadBytesKey)
+        evidenceCount = try Self.counter(txn, databases, Keys.evidenceCountKey)
+    }
+
+    /// Stores one blob unless its id is already there, recording fork evidence against every other id in its slot.
+    mutating func store(_ blob: SignedBlob, into outcome: inout BatchWriter.Outcome) throws(StoreError) -> PutResult {
+        let id = blob.id
+        guard try txn.put(databases.blobs, id.bytes, blob.encoding, flags: MDB_NOOVERWRITE) else {
+            return PutResult(id: id, outcome: .duplicate)
+        }
+        let slotKey = Keys.slot(author: blob.author, name: blob.channel, seq: blob.seq)
+        let others = try idsInSlot(slotKey)
+        try txn.put(databases.slots, slotKey, id.bytes, flags: MDB_NODUPDATA)
+        try txn.put(databases.sync, Keys.sync(timestamp: blob.timestamp, id: id), [])
+        blobCount += 1
+        payloadBytes += UInt64(blob.payload.count)
+        outcome.storedBlobs += 1
+        outcome.storedPayloadBytes += blob.payload.count
+        _ = try appendEvent(.blob(id), into: &outcome)
+
+        var evidence: [EvidenceID] = []
+        for other in others where other != id {
+            let evidenceID = Evidence.id(kind: .channelFork, other, id)
+            guard try txn.get(databases.evidence, evidenceID.bytes) == nil else { continue }
+            let existing = try storedBlob(other)
+            let record = try storedData(txn.path, "fork evidence") { () throws(CoreError) in
+                try Evidence.channelFork(existing, blob)
+            }
+            try txn.put(databases.evidence, evidenceID.bytes, record.encoding)
+            evidenceCount += 1
+            outcome.storedEvidence += 1
+            _ = try appendEvent(.evidence(evidenceID), into: &outcome)
+            evidence.append(evidenceID)
+        }
+        return PutResult(id: id, outcome: .stored, evidence: evidence)
+    }
+
+    /// Appends one event record with the next sequence.
+    mutating func appendEvent(
+        _ kind: StoredEvent.Kind,
+        into outcome: inout BatchWriter.Outcome
+    ) throws(StoreError) -> StoredEvent {
+        let event = StoredEvent(seq: nextEventSeq, kind: kind)
+        guard try txn.put(databases.events, Keys.uint64(event.seq), EventRecord.encode(kind), flags: MDB_APPEND) else {
+            throw .corrupt(path: txn.path, reason: "event \(event.seq) is not after the last stored event")
+        }
+        nextEventSeq += 1
+        outcome.events.append(event)
+        return event
+    }
+
+    func saveCounters() throws(StoreError) {
+        try txn.put(databases.counters, Keys.blobCountKey, Keys.uint64(blobCount))
+        try txn.put(databases.counters, Keys.payloadBytesKey, Keys.uint64(payloadBytes))
+        try txn.put(databases.counters, Keys.evidenceCountKey, Keys.uint64(evidenceCount))
+    }
+
+    private func idsInSlot(_ slotKey: [UInt8]) throws(StoreError) -> [BlobID] {
+        try txn.withCursor(databases.slots) { (cursor) throws(StoreError) -> [BlobID] in
+            var ids: [BlobID] = []
+            var entry = try cursor.get(MDB_SET, key: slotKey)
+            while let current = entry {
+                ids.append(BlobID(unchecked: current.value))
+                entry = try cursor.get(MDB_NEXT_DUP)
+            }
+            return ids
+        }
+    }
+
+    private func storedBlob(_ id: BlobID) throws(StoreError) -> SignedBlob {
+        guard let encoding = try txn.get(databases.blobs, id.bytes) else {
+            throw .corrupt(path: txn.path, reason: "slot names blob \(id.hex) that is not stored")
+        }
+        return try storedData(txn.path, "stored blob \(id.hex)") { () throws(CoreError) in
+            try SignedBlob(trustedEncoding: encoding)
+        }
+    }
+
+    static func lastEventSeq(_ txn: LMDBTransaction, _ databases: StoreDatabases) throws(StoreError) -> UInt64 {
+        try txn.withCursor(databases.events) { (cursor) throws(StoreError) -> UInt64 in
+            guard let last = try cursor.get(MDB_LAST) else { return 0 }
+            guard let seq = Keys.decode(last.key, as: UInt64.self) else {
+                throw .corrupt(path: txn.path, reason: "event key of \(last.key.count) bytes")
+            }
+            return seq
+        }
+    }
+
+    static func counter(_ txn: LMDBTransaction, _ databases: StoreDatabases, _ key: [UInt8]) throws(StoreError)
+        -> UInt64
+    {
+        guard let bytes = try txn.get(databases.counters, key) else { return 0 }
+        guard let value = Keys.decode(bytes, as: UInt64.self) else {
+            throw .corrupt(
+                path: txn.path,
+                reason: "counter \(String(decoding: key, as: UTF8.self)) of \(bytes.count) bytes"
+            )
+        }
+        return value
+    }
+}
+
+/// Runs `body` on data the store wrote itself, turning a `CoreError` into `StoreError.corrupt`.
+func storedData<T>(_ path: String, _ what: String, _ body: () throws(CoreError) -> T) throws(StoreError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw .corrupt(path: path, reason: "\(what): \(error)")
+    }
+}

@@ -1,0 +1,138 @@
+import CairnCore
+import Foundation
+import Logging
+
+/// The node's LMDB-backed store of signed blobs, evidence and the event log.
+///
+/// Reads run on the caller's thread in their own read transaction. Writes go through one writer thread that groups
+/// queued puts into a transaction of up to `maxBatchBlobs` (group commit); a put is answered only after the
+/// transaction holding it committed. Open one `BlobStore` per directory per process: LMDB does not allow a second
+/// environment on the same files in one process.
+public final class BlobStore: Sendable {
+    /// The schema version this build reads and writes.
+    public static let schemaVersion: UInt32 = 1
+
+    /// The configuration the store was opened with.
+    public let configuration: StoreConfiguration
+    let environment: LMDBEnvironment
+    let databases: StoreDatabases
+    let committer: GroupCommitter
+    let logger: Logger
+
+    /// Opens the store in `configuration.directory`, creating the directory (mode 0700) and an empty store if needed.
+    /// - Throws: `.corrupt` when the directory holds something that is not an LMDB environment, `.foreignDatabase`
+    ///   for an LMDB environment without Cairn's marker, `.unsupportedSchema` for another schema version, `.lmdb`
+    ///   for any other failure.
+    public init(configuration: StoreConfiguration, logger: Logger = Logger(label: "cairn.store")) throws(StoreError) {
+        self.configuration = configuration
+        self.logger = logger
+        try Self.createDirectory(configuration.directory)
+        environment = try LMDBEnvironment(
+            path: configuration.directory,
+            mapSizeBytes: configuration.initialMapSizeBytes,
+            maxDatabases: StoreDatabases.maxDatabases,
+            durable: configuration.durable
+        )
+        do {
+            databases = try StoreDatabases.open(in: environment, supportedSchema: Self.schemaVersion)
+        } catch {
+            environment.close()
+            throw error
+        }
+        committer = GroupCommitter(
+            queue: WriteQueue(maxPendingUnits: configuration.maxPendingWrites),
+            writer: BatchWriter(environment: environment, databases: databases),
+            maxBatchUnits: configuration.maxBatchBlobs,
+            metrics: StoreMetrics(),
+            logger: logger
+        )
+        committer.start()
+        logger.info("opened blob store", metadata: ["directory": "\(configuration.directory)"])
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Stops accepting writes, waits until every queued put has committed and been answered, stops the writer thread
+    /// and closes the environment. Idempotent; reads and writes after it throw `.closed`.
+    public func close() {
+        committer.stop()
+        environment.close()
+    }
+
+    /// Sets the function called on the writer thread after each commit with that commit's new events (possibly
+    /// none), in sequence order, before the puts of that commit are answered. Set it once, before the first write;
+    /// it must return quickly.
+    public func setCommitObserver(_ observer: @escaping @Sendable ([StoredEvent]) -> Void) {
+        committer.setObserver(observer)
+    }
+
+    /// Stores a verified blob.
+    /// - Returns: `.stored` with any fork evidence it caused, or `.duplicate`; answered after the commit.
+    /// - Throws: `.closed`, `.tooManyPending`, or the error that failed the whole transaction.
+    public func put(_ blob: SignedBlob) async throws(StoreError) -> PutResult {
+        let results = try await submit([blob])
+        return results[0]
+    }
+
+    /// Stores verified blobs, `maxBatchBlobs` at a time; results are in the order of `blobs`.
+    /// - Throws: as `put(_:)`; blobs of chunks committed before the failure stay stored.
+    public func put(_ blobs: [SignedBlob]) async throws(StoreError) -> [PutResult] {
+        let chunkSize = max(1, configuration.maxBatchBlobs)
+        var results: [PutResult] = []
+        results.reserveCapacity(blobs.count)
+        for start in stride(from: 0, to: blobs.count, by: chunkSize) {
+            results += try await submit(Array(blobs[start..<min(start + chunkSize, blobs.count)]))
+        }
+        return results
+    }
+
+    /// Decodes and verifies `encoding` (with `maxPayloadBytes`), then stores it.
+    /// - Throws: `.invalidBlob` when the bytes do not decode or verify (nothing is stored), else as `put(_:)`.
+    public func put(encoding: [UInt8]) async throws(StoreError) -> PutResult {
+        let blob: SignedBlob
+        do {
+            blob = try SignedBlob.decode(encoding, maxPayloadBytes: configuration.maxPayloadBytes)
+        } catch {
+            throw .invalidBlob(error)
+        }
+        return try await put(blob)
+    }
+
+    /// Appends a custom event to the log through the same group commit as puts.
+    /// - Returns: the event with its sequence, after the commit.
+    /// - Throws: `.invalidEventTopic` for an empty, too long (over 255 bytes) or built-in topic, else as `put(_:)`.
+    public func appendEvent(topic: String, data: [UInt8]) async throws(StoreError) -> StoredEvent {
+        guard StoredEvent.isValidCustomTopic(topic) else { throw .invalidEventTopic(topic: topic) }
+        let result = await withCheckedContinuation { continuation in
+            committer.queue.enqueue(.event(topic: topic, data: data, continuation))
+        }
+        return try result.get()
+    }
+
+    private func submit(_ blobs: [SignedBlob]) async throws(StoreError) -> [PutResult] {
+        let result = await withCheckedContinuation { continuation in
+            committer.queue.enqueue(.blobs(blobs, continuation))
+        }
+        return try result.get()
+    }
+
+    private static func createDirectory(_ path: String) throws(StoreError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .corrupt(path: path, reason: "not a directory") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            let code = (error as NSError).code
+            throw .lmdb(operation: "mkdir", code: Int32(truncatingIfNeeded: code), message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import CLMDB
+
+/// The named databases of a Cairn store, opened (and on a new environment created) in one setup transaction.
+///
+/// - `meta`: `format` → ASCII `cairn-store`, `schema` → `UInt32` big-endian.
+/// - `blobs`: blob id → canonical encoding.
+/// - `slots` (`MDB_DUPSORT`): author ‖ channel length ‖ channel ‖ seq → blob id; a forked slot holds several ids.
+/// - `sync`: timestamp ‖ blob id → empty.
+/// - `evidence`: evidence id → `Evidence.encoding`.
+/// - `events`: seq (`UInt64` big-endian) → `EventRecord`.
+/// - `counters`: `blobs`, `payload-bytes`, `evidence` → `UInt64` big-endian, updated with the data they count.
+/// - `peers`, `bans`: reserved for the mesh; layout not fixed yet.
+struct StoreDatabases: Sendable {
+    /// Named databases the environment must allow (`mdb_env_set_maxdbs`), with room to spare.
+    static let maxDatabases: UInt32 = 16
+
+    let meta: MDB_dbi
+    let blobs: MDB_dbi
+    let slots: MDB_dbi
+    let sync: MDB_dbi
+    let evidence: MDB_dbi
+    let events: MDB_dbi
+    let counters: MDB_dbi
+    let peers: MDB_dbi
+    let bans: MDB_dbi
+
+    /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one.
+    /// - Throws: `.foreignDatabase` when the environment holds data but no Cairn marker, `.unsupportedSchema`
+    ///   when the schema differs from `supportedSchema`.
+    static func open(in environment: LMDBEnvironment, supportedSchema: UInt32) throws(StoreError) -> StoreDatabases {
+        let path = environment.path
+        return try environment.write { (txn) throws(StoreError) -> StoreDatabases in
+            // The main database lists the named ones: empty means a new environment.
+            guard let mainDatabase = try txn.openDatabase(nil, create: false) else {
+                throw .corrupt(path: path, reason: "no main database")
+            }
+            let isEmpty = try txn.withCursor(mainDatabase) { (cursor) throws(StoreError) in
+                try cursor.get(MDB_FIRST) == nil
+            }
+            if isEmpty {
+                let databases = try create(txn)
+                try txn.put(databases.meta, Keys.formatKey, Keys.formatMarker)
+                try txn.put(databases.meta, Keys.schemaKey, Keys.uint32(supportedSchema))
+                return databases
+            }
+            let meta: MDB_dbi?
+            do throws(StoreError) {
+                meta = try txn.openDatabase("meta", create: false)
+            } catch {
+                guard case .lmdb(_, MDB_INCOMPATIBLE, _) = error else { throw error }
+                throw .foreignDatabase(path: path, reason: "`meta` is not a named database")
+            }
+            guard let meta else { throw .foreignDatabase(path: path, reason: "no `meta` database") }
+            guard let format = try txn.get(meta, Keys.formatKey) else {
+                throw .foreignDatabase(path: path, reason: "no format marker in `meta`")
+            }
+            guard format == Keys.formatMarker else {
+                throw .foreignDatabase(
+                    path: path,
+                    reason: "format marker is \(String(decoding: format, as: UTF8.self).debugDescription)"
+                )
+            }
+            guard let schemaBytes = try txn.get(meta, Keys.schemaKey),
+                let schema = Keys.decode(schemaBytes, as: UInt32.self)
+            else {
+                throw .corrupt(path: path, reason: "missing or malformed schema version in `meta`")
+            }
+            guard schema == supportedSchema else { throw .unsupportedSchema(found: schema, supported: supportedSchema) }
+            return try create(txn)
+        }
+    }
+
+    private static func create(_ txn: LMDBTransaction) throws(StoreError) -> StoreDatabases {
+        func open(_ name: String, dupSort: Bool = false) throws(StoreError) -> MDB_dbi {
+            // With MDB_CREATE a missing database is created, so `nil` cannot come back.
+            guard let dbi = try txn.openDatabase(name, create: true, dupSort: dupSort) else {
+                throw .lmdb(operation: "mdb_dbi_open(\(name))", code: MDB_NOTFOUND, message: "not created")
+            }
+            return dbi
+        }
+        return StoreDatabases(
+            meta: try open("meta"),
+            blobs: try open("blobs"),
+            slots: try open("slots", dupSort: true),
+            sync: try open("sync"),
+            evidence: try open("evidence"),
+            events: try open("events"),
+            counters: try open("counters"),
+            peers: try open("peers"),
+            bans: try open("bans")
+        )
+    }
+}

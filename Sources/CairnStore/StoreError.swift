@@ -1,0 +1,21 @@
+import CairnCore
+
+/// What went wrong in the blob store. Every case carries the value that caused it.
+public enum StoreError: Error, Sendable, Equatable {
+    /// An `mdb_*` call returned an unexpected code; `message` is `mdb_strerror(code)`.
+    case lmdb(operation: String, code: Int32, message: String)
+    /// The directory holds something that is not a readable LMDB environment, or LMDB found a damaged page.
+    case corrupt(path: String, reason: String)
+    /// The directory holds an LMDB environment that was not written by Cairn.
+    case foreignDatabase(path: String, reason: String)
+    /// The store was written with a schema version this build does not read.
+    case unsupportedSchema(found: UInt32, supported: UInt32)
+    /// `put(encoding:)` was given bytes that do not decode or verify; nothing was stored.
+    case invalidBlob(CoreError)
+    /// The store was closed.
+    case closed
+    /// The write queue already holds `limit` blobs.
+    case tooManyPending(limit: Int)
+    /// A custom event topic is empty, longer than `StoredEvent.maxTopicBytes` or one of the reserved topics.
+    case invalidEventTopic(topic: String)
+}

@@ -1,0 +1,11 @@
+import Metrics
+
+/// The store's swift-metrics instruments.
+struct StoreMetrics: Sendable {
+    let blobsStored = Counter(label: "cairn_store_blobs_stored_total")
+    let payloadBytes = Counter(label: "cairn_store_payload_bytes_total")
+    let commitLatency = Timer(label: "cairn_store_commit_seconds")
+    let batchBlobs = Recorder(label: "cairn_store_batch_blobs")
+    let evidence = Counter(label: "cairn_store_evidence_total")
+    let mapGrows = Counter(label: "cairn_store_map_grows_total")
+}

@@ -1,0 +1,40 @@
+import CairnCore
+
+/// One queued write: its payload and the continuation that hears the outcome after the commit.
+enum WriteRequest: Sendable {
+    /// Blobs from one `put` call, stored in one transaction.
+    case blobs([SignedBlob], CheckedContinuation<Result<[PutResult], StoreError>, Never>)
+    /// A custom event from `appendEvent`.
+    case event(topic: String, data: [UInt8], CheckedContinuation<Result<StoredEvent, StoreError>, Never>)
+
+    /// What the request counts against `maxBatchBlobs` and `maxPendingWrites`.
+    var units: Int {
+        switch self {
+        case .blobs(let blobs, _): blobs.count
+        case .event: 1
+        }
+    }
+
+    /// Answers the caller with the committed outcome.
+    func succeed(_ outcome: WriteOutcome) {
+        switch (self, outcome) {
+        case (.blobs(_, let continuation), .blobs(let results)): continuation.resume(returning: .success(results))
+        case (.event(_, _, let continuation), .event(let event)): continuation.resume(returning: .success(event))
+        default: preconditionFailure("outcome \(outcome) does not answer this request")
+        }
+    }
+
+    /// Answers the caller with an error; nothing of the request was stored.
+    func fail(_ error: StoreError) {
+        switch self {
+        case .blobs(_, let continuation): continuation.resume(returning: .failure(error))
+        case .event(_, _, let continuation): continuation.resume(returning: .failure(error))
+        }
+    }
+}
+
+/// What one committed request produced.
+enum WriteOutcome: Sendable {
+    case blobs([PutResult])
+    case event(StoredEvent)
+}
