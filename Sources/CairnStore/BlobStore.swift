@@ -69,17 +69,19 @@ public final class BlobStore: Sendable {
     }
 
     /// Stores a verified blob.
-    /// - Returns: `.stored` with any fork evidence it caused, or `.duplicate`; answered after the commit.
+    /// - Returns: `.stored` with any fork evidence it caused, or `.duplicate`; answered after the commit. Once queued,
+    ///   the put completes even if the calling task is cancelled.
     /// - Throws: `.closed`, `.tooManyPending`, or the error that failed the whole transaction.
     public func put(_ blob: SignedBlob) async throws(StoreError) -> PutResult {
         let results = try await submit([blob])
         return results[0]
     }
 
-    /// Stores verified blobs, `maxBatchBlobs` at a time; results are in the order of `blobs`.
+    /// Stores verified blobs, `maxBatchBlobs` (at most `maxPendingWrites`) at a time; results are in the order of
+    /// `blobs`.
     /// - Throws: as `put(_:)`; blobs of chunks committed before the failure stay stored.
     public func put(_ blobs: [SignedBlob]) async throws(StoreError) -> [PutResult] {
-        let chunkSize = max(1, configuration.maxBatchBlobs)
+        let chunkSize = max(1, min(configuration.maxBatchBlobs, configuration.maxPendingWrites))
         var results: [PutResult] = []
         results.reserveCapacity(blobs.count)
         for start in stride(from: 0, to: blobs.count, by: chunkSize) {

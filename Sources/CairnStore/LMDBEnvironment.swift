@@ -37,6 +37,13 @@ final class LMDBEnvironment: @unchecked Sendable {  // `env` and `isClosed` are 
             mdb_env_close(created)
             throw Self.error(rc, "mdb_env_set_mapsize", path: path)
         }
+        // Free reader slots left behind by processes that died mid-read.
+        var staleReaders: Int32 = 0
+        rc = mdb_reader_check(created, &staleReaders)
+        guard rc == MDB_SUCCESS else {
+            mdb_env_close(created)
+            throw Self.error(rc, "mdb_reader_check", path: path)
+        }
         env = created
     }
 

@@ -17,14 +17,6 @@ struct LMDBTransaction {
         return dbi
     }
 
-    /// The number of entries in a database (`mdb_stat`).
-    func entryCount(_ dbi: MDB_dbi) throws(StoreError) -> Int {
-        var stat = MDB_stat()
-        let rc = mdb_stat(handle, dbi, &stat)
-        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_stat") }
-        return stat.ms_entries
-    }
-
     /// The value stored under `key`, copied out of the map.
     func get(_ dbi: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> [UInt8]? {
         var value = MDB_val()

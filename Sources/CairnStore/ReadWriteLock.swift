@@ -15,7 +15,14 @@ final class ReadWriteLock: @unchecked Sendable {  // the pthread lock is the syn
     init() {
         lock = .allocate(capacity: 1)
         lock.initialize(to: pthread_rwlock_t())
-        let rc = pthread_rwlock_init(lock, nil)
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        defer { pthread_rwlockattr_destroy(&attributes) }
+        #if canImport(Glibc)
+            // glibc prefers readers by default, which could starve a map resize under a steady stream of reads.
+            pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        let rc = pthread_rwlock_init(lock, &attributes)
         precondition(rc == 0, "pthread_rwlock_init failed: \(rc)")
     }
 
