@@ -180,14 +180,16 @@ public struct APIServer: Sendable {
         return parsed
     }
 
+    /// Reads the whole body, refusing with 413 as soon as it is known to exceed `limit` bytes.
     static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
-        var request = request
-        do {
-            let buffer = try await request.collectBody(upTo: limit)
-            return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "too_large", "the body exceeds the limit of \(limit) bytes")
+        let tooLarge = APIError(.contentTooLarge, "too_large", "the body exceeds the limit of \(limit) bytes")
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit { throw tooLarge }
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= limit else { throw tooLarge }
+            bytes.append(contentsOf: buffer.readableBytesView)
         }
+        return bytes
     }
 
     /// Runs a store read, turning a `StoreError` into a 500 response.

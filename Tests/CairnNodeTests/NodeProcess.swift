@@ -1,0 +1,78 @@
+import Foundation
+
+/// A real `cairn` process for multi-process tests; killed when the test ends.
+final class NodeProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the test that owns this value.
+    let data: String
+    let process: Process
+    let logPath: String
+
+    /// The `cairn` binary: `$CAIRN_BINARY`, else next to the test bundle in the build directory.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["CAIRN_BINARY"] { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("cairn").path
+    }
+
+    /// Runs `cairn` with `arguments` to completion and returns its exit status and outputs.
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    /// Starts `cairn node` on `data` with the API on a free port chosen by the kernel.
+    init(data: String, extraArguments: [String] = []) throws {
+        self.data = data
+        logPath = data + "/node.log"
+        try? FileManager.default.removeItem(atPath: data + "/api.addr")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["node", "--data", data, "--api", "127.0.0.1:0", "--listen", "127.0.0.1:0"] + extraArguments
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    /// The API base URL, once the node has written it; `nil` if it did not within the deadline.
+    func waitForAPI(timeout: Duration = .seconds(30)) async -> String? {
+        let path = data + "/api.addr"
+        let ready = await eventually(timeout: timeout) {
+            FileManager.default.fileExists(atPath: path) || !self.process.isRunning
+        }
+        guard ready, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return "http://" + text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Sends `signal` and waits for the process to end.
+    func stop(signal: Int32 = SIGKILL) {
+        if process.isRunning {
+            kill(process.processIdentifier, signal)
+        }
+        process.waitUntilExit()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
