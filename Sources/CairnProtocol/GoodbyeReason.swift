@@ -1,0 +1,34 @@
+/// Why a peer is closing the connection, sent in a `goodbye` message. Unknown codes decode as themselves so
+/// newer peers can add reasons.
+public struct GoodbyeReason: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The wire code.
+    public let rawValue: UInt8
+
+    /// Wraps a wire code.
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The node is shutting down or simply done.
+    public static let normal = GoodbyeReason(rawValue: 0)
+    /// The peer sent a malformed or unexpected message.
+    public static let protocolViolation = GoodbyeReason(rawValue: 1)
+    /// The node already has a connection to this peer.
+    public static let duplicateConnection = GoodbyeReason(rawValue: 2)
+    /// The node is at its inbound or outbound peer cap.
+    public static let tooManyPeers = GoodbyeReason(rawValue: 3)
+    /// The peer is banned.
+    public static let banned = GoodbyeReason(rawValue: 4)
+    /// The peer reads too slowly and exceeded its send budget.
+    public static let tooSlow = GoodbyeReason(rawValue: 5)
+
+    public var description: String {
+        switch self {
+        case .normal: "normal"
+        case .protocolViolation: "protocol-violation"
+        case .duplicateConnection: "duplicate-connection"
+        case .tooManyPeers: "too-many-peers"
+        case .banned: "banned"
+        case .tooSlow: "too-slow"
+        default: "reason-\(rawValue)"
+        }
+    }
+}

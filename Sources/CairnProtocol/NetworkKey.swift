@@ -1,0 +1,21 @@
+import CairnCore
+
+/// The key that isolates one mesh: BLAKE2b-256 of `domain` and the UTF-8 network name.
+///
+/// It keys the handshake's message authentication codes and is bound into every transcript hash, so nodes of
+/// different networks never complete a handshake.
+public struct NetworkKey: Bytes32 {
+    /// The domain-separation prefix: ASCII `cairn/network/v1` and a zero byte.
+    public static let domain: [UInt8] = Array("cairn/network/v1".utf8) + [0]
+
+    /// The 32 key bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps 32 bytes without checking the count.
+    public init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Derives the key of the network called `networkName`.
+    public init(networkName: String) {
+        self.bytes = Blake2b.hash256(parts: [Self.domain, Array(networkName.utf8)])
+    }
+}
