@@ -63,7 +63,7 @@ public final class BlobStore: Sendable {
 
     /// Sets the function called on the writer thread after each commit with that commit's new events (possibly
     /// none), in sequence order, before the puts of that commit are answered. Set it once, before the first write;
-    /// it must return quickly.
+    /// it must return quickly and must not call `close()`.
     public func setCommitObserver(_ observer: @escaping @Sendable ([StoredEvent]) -> Void) {
         committer.setObserver(observer)
     }
