@@ -7,6 +7,8 @@ import CairnCore
 struct BatchWriter: Sendable {
     let environment: LMDBEnvironment
     let databases: StoreDatabases
+    /// The most records the peer book keeps (not negative).
+    let maxPeerRecords: Int
 
     /// What a committed batch did, for the callers, the commit observer and the metrics.
     struct Outcome: Sendable {
@@ -15,12 +17,14 @@ struct BatchWriter: Sendable {
         var storedBlobs = 0
         var storedPayloadBytes = 0
         var storedEvidence = 0
+        var evictedPeers = 0
     }
 
     /// Writes every request in one transaction and commits it.
     func write(_ batch: [WriteRequest]) throws(StoreError) -> Outcome {
         try environment.write { (txn) throws(StoreError) -> Outcome in
             var state = try TransactionState(txn: txn, databases: databases)
+            let peerBook = PeerBookWriter(txn: txn, databases: databases, maxPeerRecords: maxPeerRecords)
             var outcome = Outcome()
             for request in batch {
                 switch request {
@@ -34,6 +38,9 @@ struct BatchWriter: Sendable {
                 case .event(let topic, let data, _):
                     let event = try state.appendEvent(.custom(topic: topic, data: data), into: &outcome)
                     outcome.results.append(.event(event))
+                case .peerBook(let write, _):
+                    outcome.evictedPeers += try peerBook.apply(write)
+                    outcome.results.append(.peerBook)
                 }
             }
             try state.saveCounters()

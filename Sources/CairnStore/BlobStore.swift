@@ -41,7 +41,11 @@ public final class BlobStore: Sendable {
         }
         committer = GroupCommitter(
             queue: WriteQueue(maxPendingUnits: configuration.maxPendingWrites),
-            writer: BatchWriter(environment: environment, databases: databases),
+            writer: BatchWriter(
+                environment: environment,
+                databases: databases,
+                maxPeerRecords: max(0, configuration.maxPeerRecords)
+            ),
             maxBatchUnits: configuration.maxBatchBlobs,
             metrics: StoreMetrics(),
             logger: logger

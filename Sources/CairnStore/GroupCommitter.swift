@@ -86,6 +86,10 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
             metrics.evidence.increment(by: outcome.storedEvidence)
             logger.notice("recorded channel-fork evidence", metadata: ["count": "\(outcome.storedEvidence)"])
         }
+        if outcome.evictedPeers > 0 {
+            metrics.peersEvicted.increment(by: outcome.evictedPeers)
+            logger.debug("evicted least recently seen peers", metadata: ["count": "\(outcome.evictedPeers)"])
+        }
         logger.trace("committed batch", metadata: ["requests": "\(batch.count)", "events": "\(outcome.events.count)"])
 
         condition.lock()

@@ -54,6 +54,30 @@ struct LMDBTransaction {
         return true
     }
 
+    /// Deletes the entry under `key` (every value of it in an `MDB_DUPSORT` database).
+    /// - Returns: `false` when there was none.
+    @discardableResult
+    func delete(_ dbi: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> Bool {
+        let rc = key.withUnsafeBytes { keyBytes in
+            var keyVal = MDB_val(
+                mv_size: keyBytes.count,
+                mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+            )
+            return mdb_del(handle, dbi, &keyVal, nil)
+        }
+        if rc == MDB_NOTFOUND { return false }
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_del") }
+        return true
+    }
+
+    /// The number of entries in `dbi` as this transaction sees it, its own writes included.
+    func entryCount(_ dbi: MDB_dbi) throws(StoreError) -> Int {
+        var stat = MDB_stat()
+        let rc = mdb_stat(handle, dbi, &stat)
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_stat") }
+        return stat.ms_entries
+    }
+
     /// Runs `body` with a cursor on `dbi`, closed afterwards.
     func withCursor<T>(_ dbi: MDB_dbi, _ body: (LMDBCursor) throws(StoreError) -> T) throws(StoreError) -> T {
         var cursor: OpaquePointer?

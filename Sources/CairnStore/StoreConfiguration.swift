@@ -8,6 +8,8 @@ public struct StoreConfiguration: Sendable {
     public static let defaultMaxBatchBlobs = 1000
     /// The default bound on blobs waiting for the writer.
     public static let defaultMaxPendingWrites = 100_000
+    /// The default bound on the peer book.
+    public static let defaultMaxPeerRecords = 4096
 
     /// The LMDB environment directory; created with mode 0700 when missing.
     public var directory: String
@@ -21,6 +23,8 @@ public struct StoreConfiguration: Sendable {
     public var maxPayloadBytes: Int
     /// `true` (the default) fsyncs every commit; `false` opens with `MDB_NOSYNC`, for benchmarks only.
     public var durable: Bool
+    /// The most records the peer book keeps; remembering one more evicts the least recently seen.
+    public var maxPeerRecords: Int
 
     /// A configuration for `directory` with every other setting at its default.
     public init(directory: String) {
@@ -30,5 +34,6 @@ public struct StoreConfiguration: Sendable {
         self.maxPendingWrites = Self.defaultMaxPendingWrites
         self.maxPayloadBytes = SignedBlob.defaultMaxPayloadBytes
         self.durable = true
+        self.maxPeerRecords = Self.defaultMaxPeerRecords
     }
 }

@@ -9,7 +9,9 @@ import CLMDB
 /// - `evidence`: evidence id → `Evidence.encoding`.
 /// - `events`: seq (`UInt64` big-endian) → `EventRecord`.
 /// - `counters`: `blobs`, `payload-bytes`, `evidence` → `UInt64` big-endian, updated with the data they count.
-/// - `peers`, `bans`: reserved for the mesh; layout not fixed yet.
+/// - `peers`, `peer-recency`: the mesh's peer book, address → last seen and last seen ‖ address → empty (layout in
+///   `PeerBookLayout`); created on open, so stores written before the peer book gain it without a schema change.
+/// - `bans`: node key → until ‖ reason (layout in `BanLayout`).
 struct StoreDatabases: Sendable {
     /// Named databases the environment must allow (`mdb_env_set_maxdbs`), with room to spare.
     static let maxDatabases: UInt32 = 16
@@ -22,6 +24,7 @@ struct StoreDatabases: Sendable {
     let events: MDB_dbi
     let counters: MDB_dbi
     let peers: MDB_dbi
+    let peerRecency: MDB_dbi
     let bans: MDB_dbi
 
     /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one.
@@ -87,6 +90,7 @@ struct StoreDatabases: Sendable {
             events: try open("events"),
             counters: try open("counters"),
             peers: try open("peers"),
+            peerRecency: try open("peer-recency"),
             bans: try open("bans")
         )
     }

@@ -18,4 +18,6 @@ public enum StoreError: Error, Sendable, Equatable {
     case tooManyPending(limit: Int)
     /// A custom event topic is empty, longer than `StoredEvent.maxTopicBytes` or one of the reserved topics.
     case invalidEventTopic(topic: String)
+    /// A peer host is empty or longer than `PeerRecord.maxHostBytes` UTF-8 bytes.
+    case invalidPeerHost(host: String)
 }

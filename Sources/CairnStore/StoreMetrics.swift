@@ -8,4 +8,5 @@ struct StoreMetrics: Sendable {
     let batchBlobs = Recorder(label: "cairn_store_batch_blobs")
     let evidence = Counter(label: "cairn_store_evidence_total")
     let mapGrows = Counter(label: "cairn_store_map_grows_total")
+    let peersEvicted = Counter(label: "cairn_store_peers_evicted_total")
 }

@@ -6,12 +6,14 @@ enum WriteRequest: Sendable {
     case blobs([SignedBlob], CheckedContinuation<Result<[PutResult], StoreError>, Never>)
     /// A custom event from `appendEvent`.
     case event(topic: String, data: [UInt8], CheckedContinuation<Result<StoredEvent, StoreError>, Never>)
+    /// A change to the peer book or the ban list.
+    case peerBook(PeerBookWrite, CheckedContinuation<Result<Void, StoreError>, Never>)
 
     /// What the request counts against `maxBatchBlobs` and `maxPendingWrites`.
     var units: Int {
         switch self {
         case .blobs(let blobs, _): blobs.count
-        case .event: 1
+        case .event, .peerBook: 1
         }
     }
 
@@ -20,6 +22,7 @@ enum WriteRequest: Sendable {
         switch (self, outcome) {
         case (.blobs(_, let continuation), .blobs(let results)): continuation.resume(returning: .success(results))
         case (.event(_, _, let continuation), .event(let event)): continuation.resume(returning: .success(event))
+        case (.peerBook(_, let continuation), .peerBook): continuation.resume(returning: .success(()))
         default: preconditionFailure("outcome \(outcome) does not answer this request")
         }
     }
@@ -29,6 +32,7 @@ enum WriteRequest: Sendable {
         switch self {
         case .blobs(_, let continuation): continuation.resume(returning: .failure(error))
         case .event(_, _, let continuation): continuation.resume(returning: .failure(error))
+        case .peerBook(_, let continuation): continuation.resume(returning: .failure(error))
         }
     }
 }
@@ -37,4 +41,5 @@ enum WriteRequest: Sendable {
 enum WriteOutcome: Sendable {
     case blobs([PutResult])
     case event(StoredEvent)
+    case peerBook
 }
