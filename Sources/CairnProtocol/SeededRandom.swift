@@ -1,0 +1,33 @@
+/// SplitMix64: a small, seeded, platform-independent generator, so the same seed gives the same mesh choices on
+/// every toolchain.
+struct SeededRandom: Sendable {
+    private var state: UInt64
+
+    /// A generator whose whole output is determined by `seed`.
+    init(seed: UInt64) { state = seed }
+
+    /// The next 64 random bits.
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in `0..<bound` (Lemire's multiply-high reduction; `bound` must be positive).
+    mutating func below(_ bound: Int) -> Int {
+        precondition(bound > 0, "empty range")
+        return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// Up to `count` elements of `elements`, chosen uniformly without replacement, in the order drawn.
+    mutating func choose<Element>(_ count: Int, from elements: [Element]) -> [Element] {
+        var pool = elements
+        let taken = min(count, pool.count)
+        for index in 0..<taken {
+            pool.swapAt(index, index + below(pool.count - index))
+        }
+        return Array(pool.prefix(taken))
+    }
+}
