@@ -41,6 +41,23 @@ public struct APIServer: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/v1/node") { _, _ in try nodeInfo() }
+        router.get("/v1/peers") { _, _ in
+            struct Peers: Encodable {
+                let peers: [PeerSummary]
+                let bans: [Ban]
+            }
+            struct Ban: Encodable {
+                let id: PublicKey
+                let untilMilliseconds: UInt64
+                let reason: String
+            }
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            let bans = try Self.read { try node.store.bans(now: now) }
+            return Self.json(
+                Peers(
+                    peers: await node.peers,
+                    bans: bans.map { Ban(id: $0.key, untilMilliseconds: $0.untilMilliseconds, reason: $0.reason) }))
+        }
         router.post("/v1/blobs") { request, _ in try await publish(request) }
         router.post("/v1/blobs/signed") { request, _ in try await ingest(request) }
         router.get("/v1/blobs/:id") { _, context in Self.json(BlobJSON(try blob(context), includePayload: true)) }

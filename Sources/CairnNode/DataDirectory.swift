@@ -83,6 +83,9 @@ public struct DataDirectory: Sendable {
         }
     }
 
+    /// Written by a running node: the address its peer-to-peer listener is bound to.
+    public var meshAddressPath: String { file("p2p.addr") }
+
     /// Reads the node key.
     /// - Throws: `DataDirectoryError.missing` or `.malformed`.
     public func loadKey() throws(DataDirectoryError) -> SigningKey {

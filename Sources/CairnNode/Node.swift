@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 import CairnStore
 import Foundation
 import Logging
@@ -30,6 +31,7 @@ public actor Node {
     private var subscribers: [Int: Subscriber] = [:]
     private var nextSubscriberID = 0
     private var acceptingWork = true
+    private var mesh: Mesh?
     private let droppedSubscribers = Counter(label: "cairn_sse_subscribers_dropped_total")
 
     private struct Subscriber {
@@ -87,6 +89,7 @@ public actor Node {
             if heads[channel]?.id == blob.id { heads[channel] = nil }
             throw .store(error)
         }
+        mesh?.publish(blob)
         return blob
     }
 
@@ -98,12 +101,42 @@ public actor Node {
         guard blob.payload.count <= configuration.maxBlobBytes else {
             throw .invalid(.blobTooLarge(size: blob.payload.count, limit: configuration.maxBlobBytes))
         }
+        let result: PutResult
         do {
-            return try await store.put(blob)
+            result = try await store.put(blob)
         } catch {
             throw .store(error)
         }
+        if result.outcome == .stored { mesh?.publish(blob) }
+        for id in result.evidence {
+            if let evidence = try? store.evidence(id) { mesh?.publishEvidence(evidence) }
+        }
+        return result
     }
+
+    /// Joins the mesh: listens for peers, dials the bootstrap list and starts gossiping.
+    /// - Throws: `EventLoopError` when the listen address cannot be bound.
+    public func startMesh(_ configuration: MeshConfiguration, seed: UInt64 = UInt64.random(in: 0...UInt64.max))
+        throws(EventLoopError)
+    {
+        precondition(mesh == nil, "the mesh is already running")
+        let mesh = Mesh(
+            configuration: configuration, loop: loop, identity: identity, store: store,
+            logger: Logger(label: "cairn.mesh"), clock: clock, seed: seed)
+        let store = store
+        mesh.onPeerEvent = { fields in
+            guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+            Task { _ = try? await store.appendEvent(topic: "peer", data: Array(data)) }
+        }
+        try mesh.start()
+        self.mesh = mesh
+    }
+
+    /// The bound peer-to-peer port, once the mesh runs.
+    public var meshPort: Int? { mesh?.listenPort }
+
+    /// The connected peers.
+    public var peers: [PeerSummary] { mesh?.peerSummaries ?? [] }
 
     /// Starts a live feed of committed events.
     /// - Parameter topics: the topics to pass, or `nil` for all.
@@ -131,6 +164,7 @@ public actor Node {
     /// Refuses new work and ends every live feed; the first step of a graceful shutdown.
     public func beginShutdown() {
         acceptingWork = false
+        mesh?.stop()
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
     }

@@ -33,6 +33,39 @@ extension NodeConfiguration {
         # fsync every commit. Setting this to false can lose acknowledged blobs on power loss; benchmarks only.
         # durable = true
 
+        [gossip]
+        # Eager-push mesh degree D, and the bounds that trigger repair on each heartbeat (gossipsub v1.1 defaults).
+        # mesh_degree = 6
+        # mesh_degree_low = 4
+        # mesh_degree_high = 12
+        # Peers outside the mesh that get a lazy `have` announcement for each new blob.
+        # lazy_degree = 6
+        # Heartbeat: mesh repair, want retries, peer scoring and exchange, in milliseconds.
+        # heartbeat_ms = 1000
+        # Blob ids remembered to suppress duplicates (bounded).
+        # seen_cache_entries = 65536
+        # Blobs whose encoding is larger than this are announced and fetched on demand, so their bytes cross each link
+        # about once; smaller ones are pushed to the mesh.
+        # eager_push_max_bytes = 16384
+        # A `want` unanswered this long goes to the next peer that announced the blob, in milliseconds.
+        # want_timeout_ms = 2000
+
+        [peers]
+        # Outbound connections to keep.
+        # outbound_target = 8
+        # Inbound connections accepted; beyond it new ones are refused.
+        # inbound_cap = 32
+        # Peer addresses remembered (in LMDB, across restarts).
+        # max_known_addresses = 1024
+        # How long a peer whose score fell below the ban threshold stays banned (in LMDB, across restarts).
+        # ban_seconds = 3600
+        # How often known addresses are sent to each peer (peer exchange), in milliseconds.
+        # exchange_interval_ms = 30000
+        # Per-peer send queue: above the lazy budget, announcements are dropped first; above the total budget the peer
+        # is disconnected as too slow.
+        # send_budget_lazy_bytes = 262144
+        # send_budget_total_bytes = 8388608
+
         [log]
         # trace, debug, info, notice, warning, error or critical.
         # level = "info"

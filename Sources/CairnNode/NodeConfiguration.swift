@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 import Foundation
 import TOMLKit
 
@@ -26,6 +27,19 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var durable = true
     /// The log level: trace, debug, info, notice, warning, error or critical.
     public var logLevel = "info"
+    /// Gossip parameters (`[gossip]`).
+    public var gossip = GossipConfiguration()
+    /// Peer management (`[peers]`).
+    public var peerPolicy = PeerConfiguration()
+    /// Per-peer send budgets (`[peers] send_budget_*`).
+    public var sendBudget = SendQueue.Budget()
+
+    /// What the mesh driver runs with.
+    public var mesh: MeshConfiguration {
+        MeshConfiguration(
+            network: network, listen: listen, bootstrap: peers, gossip: gossip, peers: peerPolicy,
+            sendBudget: sendBudget, maxBlobBytes: maxBlobBytes)
+    }
 
     /// The defaults.
     public init() {}
@@ -92,11 +106,64 @@ public struct NodeConfiguration: Equatable, Sendable {
             }
             if let value = storage.durable { durable = value }
         }
+        if let section = file.gossip { try apply(section) }
+        if let section = file.peers { try apply(section) }
         if let log = file.log, let value = log.level {
             guard Self.logLevels.contains(value) else {
                 throw .invalidValue(key: "log.level", value: value, reason: "one of \(Self.logLevels.joined(separator: ", "))")
             }
             logLevel = value
+        }
+    }
+
+    private mutating func apply(_ section: ConfigFile.Gossip) throws(ConfigError) {
+        if let value = section.mesh_degree { gossip.meshDegree = try Self.range(value, 1...64, key: "gossip.mesh_degree") }
+        if let value = section.mesh_degree_low {
+            gossip.meshDegreeLow = try Self.range(value, 0...64, key: "gossip.mesh_degree_low")
+        }
+        if let value = section.mesh_degree_high {
+            gossip.meshDegreeHigh = try Self.range(value, 1...256, key: "gossip.mesh_degree_high")
+        }
+        guard gossip.meshDegreeLow <= gossip.meshDegree, gossip.meshDegree <= gossip.meshDegreeHigh else {
+            throw .invalidValue(
+                key: "gossip.mesh_degree", value: "\(gossip.meshDegree)",
+                reason: "need mesh_degree_low <= mesh_degree <= mesh_degree_high")
+        }
+        if let value = section.lazy_degree { gossip.lazyDegree = try Self.range(value, 0...256, key: "gossip.lazy_degree") }
+        if let value = section.heartbeat_ms {
+            gossip.heartbeatMilliseconds = UInt64(try Self.range(value, 10...60_000, key: "gossip.heartbeat_ms"))
+        }
+        if let value = section.seen_cache_entries {
+            gossip.seenCacheEntries = try Self.range(value, 16...10_000_000, key: "gossip.seen_cache_entries")
+        }
+        if let value = section.eager_push_max_bytes {
+            gossip.eagerPushMaxBytes = try Self.range(value, 0...SignedBlob.protocolMaxPayloadBytes, key: "gossip.eager_push_max_bytes")
+        }
+        if let value = section.want_timeout_ms {
+            gossip.wantTimeoutMilliseconds = UInt64(try Self.range(value, 10...600_000, key: "gossip.want_timeout_ms"))
+        }
+    }
+
+    private mutating func apply(_ section: ConfigFile.Peers) throws(ConfigError) {
+        if let value = section.outbound_target {
+            peerPolicy.outboundTarget = try Self.range(value, 0...1000, key: "peers.outbound_target")
+        }
+        if let value = section.inbound_cap { peerPolicy.inboundCap = try Self.range(value, 0...10_000, key: "peers.inbound_cap") }
+        if let value = section.max_known_addresses {
+            peerPolicy.maxKnownAddresses = try Self.range(value, 1...1_000_000, key: "peers.max_known_addresses")
+        }
+        if let value = section.ban_seconds {
+            peerPolicy.banMilliseconds = UInt64(try Self.range(value, 1...31_536_000, key: "peers.ban_seconds")) * 1000
+        }
+        if let value = section.exchange_interval_ms {
+            peerPolicy.peerExchangeMilliseconds = UInt64(
+                try Self.range(value, 100...3_600_000, key: "peers.exchange_interval_ms"))
+        }
+        if let value = section.send_budget_lazy_bytes {
+            sendBudget.lazyBytes = try Self.range(value, 0...1 << 30, key: "peers.send_budget_lazy_bytes")
+        }
+        if let value = section.send_budget_total_bytes {
+            sendBudget.totalBytes = try Self.range(value, 64 * 1024...1 << 32, key: "peers.send_budget_total_bytes")
         }
     }
 
@@ -125,7 +192,7 @@ public struct NodeConfiguration: Equatable, Sendable {
 }
 
 /// The file's shape, one optional field per key, so that strict decoding names unknown keys.
-private struct ConfigFile: Decodable {
+struct ConfigFile: Decodable {
     struct Node: Decodable {
         var network: String?
         var listen: String?
@@ -145,7 +212,28 @@ private struct ConfigFile: Decodable {
     struct Log: Decodable {
         var level: String?
     }
+    struct Gossip: Decodable {
+        var mesh_degree: Int?
+        var mesh_degree_low: Int?
+        var mesh_degree_high: Int?
+        var lazy_degree: Int?
+        var heartbeat_ms: Int?
+        var seen_cache_entries: Int?
+        var eager_push_max_bytes: Int?
+        var want_timeout_ms: Int?
+    }
+    struct Peers: Decodable {
+        var outbound_target: Int?
+        var inbound_cap: Int?
+        var max_known_addresses: Int?
+        var ban_seconds: Int?
+        var exchange_interval_ms: Int?
+        var send_budget_lazy_bytes: Int?
+        var send_budget_total_bytes: Int?
+    }
     var node: Node?
+    var gossip: Gossip?
+    var peers: Peers?
     var api: API?
     var storage: Storage?
     var log: Log?

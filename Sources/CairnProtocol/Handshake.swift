@@ -1,7 +1,7 @@
 import CairnCore
 
 /// The Cairn secret handshake: three messages that authenticate both node keys, derive forward-secret session
-/// keys, and isolate meshes by their network key. Specified byte by byte in Docs/PROTOCOL-TRANSPORT.md.
+/// keys, and isolate meshes by their network key. Specified byte by byte in Docs/PROTOCOL.md.
 public enum Handshake {
     /// The handshake version byte that opens messages 1 and 2.
     public static let version: UInt8 = 1

@@ -24,6 +24,9 @@ public enum WireMessage: Sendable, Hashable {
     case evidence([UInt8])
     /// The sender is closing the connection.
     case goodbye(GoodbyeReason)
+    /// The sender's peer-to-peer listen port (0: it accepts no connections), sent first on every connection so the
+    /// receiver can tell others where to dial it: the observed address with this port.
+    case hello(listenPort: UInt16)
 
     /// The message format version byte.
     public static let version: UInt8 = 1
@@ -52,6 +55,8 @@ public enum WireMessage: Sendable, Hashable {
         case evidence = 0x08
         /// `goodbye`.
         case goodbye = 0x09
+        /// `hello`.
+        case hello = 0x0A
     }
 
     /// Size bounds applied when decoding.
@@ -86,6 +91,7 @@ public enum WireMessage: Sendable, Hashable {
         case .pong: .pong
         case .evidence: .evidence
         case .goodbye: .goodbye
+        case .hello: .hello
         }
     }
 
@@ -122,6 +128,8 @@ public enum WireMessage: Sendable, Hashable {
             writer.write(nonce)
         case .goodbye(let reason):
             writer.write(reason.rawValue)
+        case .hello(let listenPort):
+            writer.write(listenPort)
         }
         return writer.bytes
     }
@@ -161,6 +169,7 @@ public enum WireMessage: Sendable, Hashable {
         case .ping: message = .ping(try reader.uint64("nonce"))
         case .pong: message = .pong(try reader.uint64("nonce"))
         case .goodbye: message = .goodbye(GoodbyeReason(rawValue: try reader.uint8("reason")))
+        case .hello: message = .hello(listenPort: try reader.uint16("listen port"))
         }
         try reader.expectEnd()
         return message

@@ -80,6 +80,25 @@ struct Get: AsyncParsableCommand {
     }
 }
 
+/// `cairn peers`: the connected peers as JSON.
+struct Peers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the connected peers: id, direction, address, score, mesh membership.")
+
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        try printJSON(try await options.client(needsToken: false).send("GET", "/v1/peers"))
+    }
+}
+
+/// Writes JSON to stdout, pretty-printed with sorted keys.
+func printJSON(_ data: Data) throws {
+    let object = try JSONSerialization.jsonObject(with: data)
+    let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    FileHandle.standardOutput.write(pretty + Data("\n".utf8))
+}
+
 /// `cairn status`: the node's identity and counts as JSON.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the node's id, network, uptime and counts.")
@@ -87,9 +106,6 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let data = try await options.client(needsToken: false).send("GET", "/v1/node")
-        let object = try JSONSerialization.jsonObject(with: data)
-        let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        FileHandle.standardOutput.write(pretty + Data("\n".utf8))
+        try printJSON(try await options.client(needsToken: false).send("GET", "/v1/node"))
     }
 }

@@ -74,6 +74,19 @@ struct NodeCommand: AsyncParsableCommand {
             throw CLIError("cannot start the event loop: \(error)")
         }
         let node = Node(configuration: configuration, identity: identity, store: store, loop: loop)
+        do {
+            try await node.startMesh(configuration.mesh)
+        } catch {
+            await node.beginShutdown()
+            store.close()
+            loop.shutdown()
+            throw CLIError("cannot join the mesh on \(configuration.listen): \(error)")
+        }
+        if let port = await node.meshPort {
+            let address = HostPort(host: configuration.listen.host, port: port).description
+            try? Data((address + "\n").utf8).write(
+                to: URL(fileURLWithPath: directory.meshAddressPath), options: .atomic)
+        }
         let server = APIServer(node: node, token: token, registry: registry, version: Cairn.version)
         let addressFile = directory.apiAddressPath
         let apiAddress = configuration.api

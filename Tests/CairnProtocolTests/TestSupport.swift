@@ -163,11 +163,11 @@ func randomSplits(_ bytes: [UInt8], maxPiece: Int, using generator: inout Seeded
     return pieces
 }
 
-/// The `name: hex` lines between the test-vector markers of Docs/PROTOCOL-TRANSPORT.md.
+/// The `name: hex` lines between the test-vector markers of Docs/PROTOCOL.md.
 func documentedVectors() throws -> [String: String] {
     let testFile = URL(fileURLWithPath: #filePath)
     let doc = testFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Docs/PROTOCOL-TRANSPORT.md")
+        .appendingPathComponent("Docs/PROTOCOL.md")
     let text = try String(contentsOf: doc, encoding: .utf8)
     var vectors: [String: String] = [:]
     var inside = false

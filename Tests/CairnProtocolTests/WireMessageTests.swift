@@ -21,6 +21,7 @@ struct WireMessageTests {
         .evidence([0xee, 0xff]),
         .goodbye(.duplicateConnection),
         .goodbye(GoodbyeReason(rawValue: 200)),
+        .hello(listenPort: 7700),
     ]
 
     @Test(arguments: samples)

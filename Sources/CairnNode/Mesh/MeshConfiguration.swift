@@ -1,0 +1,35 @@
+import CairnProtocol
+
+/// Everything the mesh driver is configured with.
+public struct MeshConfiguration: Sendable {
+    /// The mesh name; it derives the network key.
+    public var network: String
+    /// Where to accept peer connections.
+    public var listen: HostPort
+    /// Peers to dial at start.
+    public var bootstrap: [HostPort]
+    /// Gossip parameters.
+    public var gossip: GossipConfiguration
+    /// Peer-management parameters.
+    public var peers: PeerConfiguration
+    /// Per-peer send budgets.
+    public var sendBudget: SendQueue.Budget
+    /// The largest payload accepted.
+    public var maxBlobBytes: Int
+    /// Bytes handed to the kernel per connection before the rest waits in the send queue.
+    public var writeHighWaterBytes = 256 * 1024
+
+    /// Assembles the configuration.
+    public init(
+        network: String, listen: HostPort, bootstrap: [HostPort], gossip: GossipConfiguration,
+        peers: PeerConfiguration, sendBudget: SendQueue.Budget, maxBlobBytes: Int
+    ) {
+        self.network = network
+        self.listen = listen
+        self.bootstrap = bootstrap
+        self.gossip = gossip
+        self.peers = peers
+        self.sendBudget = sendBudget
+        self.maxBlobBytes = maxBlobBytes
+    }
+}

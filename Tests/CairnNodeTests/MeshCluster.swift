@@ -1,0 +1,110 @@
+import CairnCore
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Real `cairn node` processes on 127.0.0.1 with fast timers, each in its own temporary data directory.
+final class MeshCluster: @unchecked Sendable {
+    // @unchecked: only the owning test touches `nodes`.
+    /// Faster than the defaults so that tests converge in seconds.
+    static let testConfiguration = """
+        [gossip]
+        heartbeat_ms = 100
+        want_timeout_ms = 500
+        [peers]
+        exchange_interval_ms = 300
+        outbound_target = 4
+        """
+
+    let root: String
+    private(set) var nodes: [NodeProcess] = []
+    private(set) var apis: [String] = []
+    private(set) var meshAddresses: [String] = []
+
+    init(root: String) {
+        self.root = root
+    }
+
+    /// Starts one node that dials `peers` (indices of earlier nodes); returns its index.
+    @discardableResult
+    func start(peers: [Int] = [], config: String = MeshCluster.testConfiguration) async throws -> Int {
+        let index = nodes.count
+        let data = "\(root)/node\(index)"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try config.write(toFile: data + "/cairn.toml", atomically: true, encoding: .utf8)
+        let arguments = peers.flatMap { ["--peer", meshAddresses[$0]] }
+        let node = try NodeProcess(data: data, extraArguments: arguments)
+        nodes.append(node)
+        guard let api = await node.waitForAPI() else { throw ClusterError.didNotStart(index: index, log: node.log) }
+        let mesh = try String(contentsOfFile: data + "/p2p.addr", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        apis.append(api)
+        meshAddresses.append(mesh)
+        return index
+    }
+
+    /// Publishes `payload` on node `index` and returns the blob id.
+    func publish(on index: Int, channel: String = "main", payload: String) async throws -> String {
+        let token = try String(contentsOfFile: nodes[index].data + "/api.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var request = URLRequest(url: URL(string: "\(apis[index])/v1/blobs?channel=\(channel)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(payload.utf8)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["id"] as? String
+        else { throw ClusterError.badAnswer(String(decoding: data, as: UTF8.self)) }
+        return id
+    }
+
+    /// `GET` a JSON object from node `index`.
+    func get(_ path: String, on index: Int) async throws -> [String: Any] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: apis[index] + path)!)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ClusterError.badAnswer(String(decoding: data, as: UTF8.self))
+        }
+        return object
+    }
+
+    /// Whether node `index` holds blob `id`.
+    func has(_ id: String, on index: Int) async -> Bool {
+        guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(apis[index])/v1/blobs/\(id)/payload")!)
+        else { return false }
+        return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+
+    /// The node keys of node `index`'s connected peers.
+    func peerIDs(of index: Int) async -> [String] {
+        guard let object = try? await get("/v1/peers", on: index), let peers = object["peers"] as? [[String: Any]] else {
+            return []
+        }
+        return peers.compactMap { $0["id"] as? String }
+    }
+
+    /// The node keys node `index` has banned.
+    func bans(of index: Int) async -> [String] {
+        guard let object = try? await get("/v1/peers", on: index), let bans = object["bans"] as? [[String: Any]] else {
+            return []
+        }
+        return bans.compactMap { $0["id"] as? String }
+    }
+
+    /// Node `index`'s own id.
+    func id(of index: Int) async throws -> String {
+        try await get("/v1/node", on: index)["id"] as? String ?? ""
+    }
+
+    /// Stops every node (SIGKILL) and waits for them.
+    func stopAll() {
+        for node in nodes { node.stop(signal: SIGKILL) }
+    }
+
+    deinit { stopAll() }
+
+    enum ClusterError: Error {
+        case didNotStart(index: Int, log: String)
+        case badAnswer(String)
+    }
+}
