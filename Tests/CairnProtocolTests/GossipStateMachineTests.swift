@@ -130,8 +130,7 @@ struct GossipStateMachineTests {
         var router = F.router(peerCount: 5) {
             $0.meshDegree = 3; $0.lazyDegree = 6
         }
-        let actions = router.publish(F.blob(tag: 3), now: 10)
-        #expect(actions.haves.count == 2)
+        #expect(router.publish(F.blob(tag: 3), now: 10).haves.count == 2)
     }
 
     @Test func largeBlobIsAnnouncedToEveryPeerAndNeverPushed() {
@@ -259,13 +258,14 @@ struct GossipStateMachineTests {
     }
 
     @Test func blobIsNotSentBackToItsSender() {
-        var router = F.router(peerCount: 3) {
+        var router = F.router(peerCount: 4) {
             $0.meshDegree = 3; $0.lazyDegree = 3
         }
         let blob = F.blob(tag: 31)
         _ = router.receive(.blob(blob.encoding), from: F.peer(2), now: 0)
         let forwarded = router.verified(blob, from: F.peer(2), now: 1)
         #expect(forwarded.blobRecipients == [F.peer(1), F.peer(3)])
+        #expect(forwarded.haves == [F.peer(4): [blob.id]])
         #expect(forwarded.sent.allSatisfy { $0.peer != F.peer(2) })
     }
 
