@@ -383,6 +383,24 @@ struct PeerManagerTests {
         #expect(machine.tick(now: Fixture.start + 31_000).sentPeers.isEmpty)
     }
 
+    @Test func anInboundPeerGetsItsFirstSampleOnceItAdvertisedWithoutItsOwnAddress() {
+        var machine = Fixture.machine { $0.outboundTarget = 0 }
+        let known = (1...5).map { Fixture.address($0) }
+        _ = machine.start(bootstrap: [], knownAddresses: known, bans: [], now: Fixture.start)
+        _ = machine.inboundAccepted(1, now: Fixture.start)
+        #expect(machine.handshakeCompleted(1, remote: Fixture.key(3), now: Fixture.start).sentPeers.isEmpty)
+        let sent = machine.advertised(listenPort: 7700, observedHost: "10.0.0.3", on: 1, now: Fixture.start + 5)
+            .sentPeers
+        #expect(Set(sent[1] ?? []) == Set(known).subtracting([Fixture.address(3)]))
+        #expect(machine.tick(now: Fixture.start + 29_999).sentPeers.isEmpty)
+        #expect(machine.tick(now: Fixture.start + 30_005).sentPeers.keys.sorted() == [1])
+
+        // A peer that never advertises gets its first sample at the next tick.
+        _ = machine.inboundAccepted(2, now: Fixture.start)
+        _ = machine.handshakeCompleted(2, remote: Fixture.key(4), now: Fixture.start)
+        #expect(machine.tick(now: Fixture.start + 30_006).sentPeers.keys.sorted() == [2])
+    }
+
     // MARK: Scores and bans
 
     @Test func offencesLowerTheScoreAndDisconnectAtTheThreshold() {
