@@ -35,7 +35,9 @@ public enum PeerManager {
             switch self {
             case .malformedFrame: -100
             case .oversizedFrame: -100
-            case .invalidSignature: -60
+            // Honest nodes verify before they forward (DESIGN.md, principle 3): a bad signature proves the sender
+            // broken or hostile, and the verdict often arrives after a first disconnect, so it bans at once.
+            case .invalidSignature: -100
             case .handshakeFailure: -50
             case .protocolViolation: -25
             case .spam: -5

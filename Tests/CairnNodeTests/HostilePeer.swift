@@ -20,9 +20,12 @@ final class HostilePeer {
     private var channel: SecureChannel?
 
     /// Connects and completes the handshake as `key` on the default network.
-    init(host: String, port: Int, key: SigningKey, network: String = "cairn") throws {
+    init(host: String, port: Int, key: SigningKey, network: String = "cairn", receiveBufferBytes: Int32? = nil) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw HostileError.socket(errno) }
+        if var size = receiveBufferBytes {
+            setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()

@@ -59,6 +59,26 @@ final class MeshCluster: @unchecked Sendable {
         return id
     }
 
+    /// Posts a canonical signed blob to node `index`.
+    func publishSigned(_ encoding: [UInt8], on index: Int) async throws {
+        let token = try String(contentsOfFile: nodes[index].data + "/api.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var request = URLRequest(url: URL(string: "\(apis[index])/v1/blobs/signed")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(encoding)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
+            throw ClusterError.badAnswer(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Node `index`'s Prometheus text.
+    func metricsText(of index: Int) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: apis[index] + "/metrics")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// `GET` a JSON object from node `index`.
     func get(_ path: String, on index: Int) async throws -> [String: Any] {
         let (data, _) = try await URLSession.shared.data(from: URL(string: apis[index] + path)!)
@@ -73,6 +93,18 @@ final class MeshCluster: @unchecked Sendable {
         guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(apis[index])/v1/blobs/\(id)/payload")!)
         else { return false }
         return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+
+    /// Whether node `index` holds every blob in `ids`.
+    func hasAll(_ ids: [String], on index: Int) async -> Bool {
+        for id in ids where !(await has(id, on: index)) { return false }
+        return true
+    }
+
+    /// Whether node `index` has recorded evidence `id`.
+    func hasEvidence(_ id: String, on index: Int) async -> Bool {
+        guard let object = try? await get("/v1/evidence/\(id)", on: index) else { return false }
+        return object["id"] as? String == id
     }
 
     /// The node keys of node `index`'s connected peers.

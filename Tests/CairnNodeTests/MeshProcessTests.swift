@@ -70,7 +70,90 @@ import Testing
             #expect(again.isClosedByRemote(within: .seconds(10)))
             // Honest delivery continues.
             let id = try await cluster.publish(on: 0, payload: "after the attack \(behaviour)")
-            #expect(await eventually(timeout: .seconds(20)) { await cluster.has(id, on: 1) })
+            let delivered = await eventually(timeout: .seconds(20)) { await cluster.has(id, on: 1) }
+            #expect(delivered)
         }
+    }
+}
+
+@Suite(.serialized) struct MeshBackpressureTests {
+    /// A peer that never reads loses its traffic and is disconnected; the node's queue for it stays bounded.
+    @Test func peerThatNeverReadsIsDisconnectedAndMemoryStaysBounded() async throws {
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            let budget = 256 * 1024
+            try await cluster.start(
+                config: MeshCluster.testConfiguration + """
+
+                    send_budget_lazy_bytes = 65536
+                    send_budget_total_bytes = \(budget)
+                    """)
+            let target = try #require(HostPort(parsing: cluster.meshAddresses[0]))
+            let sloth = try HostilePeer(
+                host: target.host, port: target.port, key: try SigningKey(seed: [UInt8](repeating: 0x44, count: 32)),
+                receiveBufferBytes: 4096)
+            let connected = await eventually { await cluster.peerIDs(of: 0).count == 1 }
+            #expect(connected)
+            let rssBefore = cluster.nodes[0].residentBytes
+            // 2,000 blobs of 8 KiB (pushed eagerly): about 16 MB, far over the budget and the socket buffers.
+            let payload = String(repeating: "x", count: 8 * 1024)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for number in 0..<250 {
+                            _ = try await cluster.publish(on: 0, payload: "\(worker)-\(number)-\(payload)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let dropped = await eventually { await cluster.peerIDs(of: 0).isEmpty }
+            #expect(dropped, "the peer that never reads is still connected")
+            let metrics = try await cluster.metricsText(of: 0)
+            #expect(metrics.contains("cairn_peers_too_slow_total 1") || metrics.contains("cairn_peers_too_slow_total 2"))
+            let rssAfter = cluster.nodes[0].residentBytes
+            // 16 MB went out to nobody; the node's memory must not have grown by anything like it.
+            #expect(rssAfter - rssBefore < 64 * 1024 * 1024, "resident memory grew from \(rssBefore) to \(rssAfter)")
+            #expect(sloth.isClosedByRemote(within: .seconds(10)))
+        }
+    }
+}
+
+@Suite(.serialized) struct MeshEvidenceTests {
+    /// Two conflicting blobs published on two different nodes: every node ends up with both and the evidence.
+    @Test func forkPublishedOnTwoNodesBecomesEvidenceEverywhere() async throws {
+        let (a, b) = try Self.fork()
+        let evidenceID = Evidence.id(kind: .channelFork, a.id, b.id).hex
+        let blobIDs = [a.id.hex, b.id.hex]
+        let encodings = [a.encoding, b.encoding]
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start()
+            try await cluster.start(peers: [0])
+            try await cluster.start(peers: [1])
+            let connected = await eventually { await cluster.peerIDs(of: 1).count == 2 }
+            #expect(connected)
+            try await cluster.publishSigned(encodings[0], on: 0)
+            try await cluster.publishSigned(encodings[1], on: 2)
+            for node in 0..<3 {
+                let recorded = await eventually(timeout: .seconds(20)) {
+                    await cluster.hasEvidence(evidenceID, on: node)
+                }
+                #expect(recorded, "node \(node) has no evidence")
+                let held = await cluster.hasAll(blobIDs, on: node)
+                #expect(held, "node \(node) lacks a blob of the fork")
+            }
+        }
+    }
+
+    /// Two blobs by one author for one slot.
+    static func fork() throws -> (SignedBlob, SignedBlob) {
+        let author = try SigningKey(seed: [UInt8](repeating: 0x21, count: 32))
+        let channel = try ChannelName("forked")
+        let a = try SignedBlob.sign(key: author, channel: channel, seq: 1, prev: .zero, timestamp: 1, payload: [1])
+        let b = try SignedBlob.sign(key: author, channel: channel, seq: 1, prev: .zero, timestamp: 2, payload: [2])
+        return (a, b)
     }
 }

@@ -65,7 +65,7 @@ struct WireMessageTests {
         #expect(throws: ProtocolError.emptyMessage) { try WireMessage.decode([]) }
         #expect(throws: ProtocolError.unsupportedVersion(2)) { try WireMessage.decode([2, 6]) }
         #expect(throws: ProtocolError.unknownMessageType(0x00)) { try WireMessage.decode([1, 0x00]) }
-        #expect(throws: ProtocolError.unknownMessageType(0x0a)) { try WireMessage.decode([1, 0x0a]) }
+        #expect(throws: ProtocolError.unknownMessageType(0x0b)) { try WireMessage.decode([1, 0x0b]) }
         #expect(throws: ProtocolError.truncated(field: "nonce")) { try WireMessage.decode([1, 6, 0]) }
         #expect(throws: ProtocolError.tooManyItems(count: 1_025, limit: 1_024)) {
             try WireMessage.decode([1, 2, 0x04, 0x01])

@@ -31,6 +31,10 @@ final class Mesh {
     private var listener: TCPStream?
     private var timer: UnsafeMutablePointer<uv_timer_t>?
     private var stopped = false
+    /// Verified blobs whose commit is still in flight, so that `want`s for them can be served at once.
+    private var uncommitted: [BlobID: SignedBlob] = [:]
+    /// Gossip statistics at the last heartbeat, to turn its running totals into counter increments.
+    private var reportedStatistics = GossipStatistics()
     /// The bound peer-to-peer port (the configured one, or the kernel's choice for port 0).
     private(set) var listenPort = 0
     /// Evidence offered to every new connection, newest last.
@@ -82,6 +86,13 @@ final class Mesh {
             try? PeerAddress(host: $0.host, port: $0.port)
         }
         let bans = ((try? store.bans(now: now)) ?? []).map { ($0.key, $0.untilMilliseconds) }
+        var ownHosts = ["127.0.0.1", "localhost"]
+        if !["0.0.0.0", "::"].contains(configuration.listen.host) { ownHosts.append(configuration.listen.host) }
+        for host in ownHosts {
+            if let own = try? PeerAddress(host: host, port: UInt16(clamping: listenPort)) {
+                perform(peerManager.addLocalAddress(own))
+            }
+        }
         perform(peerManager.start(bootstrap: bootstrap, knownAddresses: known, bans: bans, now: now))
         logger.info("mesh listening", metadata: ["address": "\(configuration.listen.host):\(listenPort)"])
     }
@@ -127,7 +138,10 @@ final class Mesh {
             connection.phase = .handshaking(handshake)
             handleHandshake(actions, on: connection)
         }
-        metrics.meshSize.record(gossip.meshPeers.count)
+        let statistics = gossip.statistics
+        metrics.duplicates.increment(by: max(0, statistics.duplicateBlobs - reportedStatistics.duplicateBlobs))
+        reportedStatistics = statistics
+        metrics.meshSize.record(statistics.meshPeers)
         metrics.peers.record(connectionByKey.count)
     }
 
@@ -358,11 +372,13 @@ final class Mesh {
 
     private func send(_ message: WireMessage, on connection: MeshConnection, lane: SendQueue.Lane) {
         guard connection.isEstablished, let bytes = try? message.encoded() else { return }
-        switch connection.sendQueue.enqueue(bytes, lane: lane) {
-        case .queued:
+        let droppedBefore = connection.sendQueue.droppedLazyFrames
+        let result = connection.sendQueue.enqueue(bytes, lane: lane)
+        // Eager traffic may evict queued lazy frames and still be `.queued`: count drops from the queue's total.
+        metrics.sendQueueDrops.increment(by: connection.sendQueue.droppedLazyFrames - droppedBefore)
+        switch result {
+        case .queued, .droppedLazy:
             break
-        case .droppedLazy:
-            metrics.sendQueueDrops.increment()
         case .overBudget:
             metrics.slowPeerDisconnects.increment()
             logger.notice(
@@ -430,17 +446,22 @@ final class Mesh {
     }
 
     private func store(_ blob: SignedBlob) {
+        // Bounded by the gossip core's own bound on verifications in flight, which feed this.
+        uncommitted[blob.id] = blob
         let mesh = LoopBound(self, loop: loop)
         let store = store
         let logger = logger
         Task {
+            let evidence: [EvidenceID]
             do {
-                let result = try await store.put(blob)
-                if !result.evidence.isEmpty {
-                    mesh.execute { $0.evidenceRecorded(result.evidence) }
-                }
+                evidence = try await store.put(blob).evidence
             } catch {
                 logger.warning("could not store a replicated blob", metadata: ["id": "\(blob.id)", "error": "\(error)"])
+                evidence = []
+            }
+            mesh.execute { mesh in
+                mesh.uncommitted.removeValue(forKey: blob.id)
+                if !evidence.isEmpty { mesh.evidenceRecorded(evidence) }
             }
         }
     }
@@ -487,7 +508,9 @@ final class Mesh {
             case .serve(let ids, let key):
                 guard let connection = connection(for: key) else { continue }
                 for id in ids {
-                    if let blob = try? store.get(id) { send(.blob(blob.encoding), on: connection, lane: .eager) }
+                    if let blob = uncommitted[id] ?? (try? store.get(id)) {
+                        send(.blob(blob.encoding), on: connection, lane: .eager)
+                    }
                 }
             case .penalise(let key, let penalty):
                 guard let connection = connection(for: key) else { continue }
