@@ -450,13 +450,16 @@ struct PeerManagerTests {
         _ = machine.start(bootstrap: [], knownAddresses: [], bans: [], now: Fixture.start)
         _ = machine.inboundAccepted(1, now: Fixture.start)
         _ = machine.handshakeCompleted(1, remote: key, now: Fixture.start)
-        #expect(machine.offence(.invalidSignature, on: 1, now: Fixture.start).closes == [1: .protocolViolation])
+        // -25 then -50: -75, at or below the disconnect threshold but above the ban threshold.
+        #expect(machine.offence(.protocolViolation, on: 1, now: Fixture.start).closes.isEmpty)
+        #expect(machine.offence(.handshakeFailure, on: 1, now: Fixture.start).closes == [1: .protocolViolation])
         _ = machine.connectionClosed(1, now: Fixture.start)
-        _ = machine.tick(now: Fixture.start + 1_000)  // -60 → -54
+        _ = machine.tick(now: Fixture.start + 1_000)  // -75 → -67.5
         _ = machine.inboundAccepted(2, now: Fixture.start + 1_000)
         _ = machine.handshakeCompleted(2, remote: key, now: Fixture.start + 1_000)
-        #expect(abs(machine.peers[0].score - -54) < 1e-9)
-        let actions = machine.offence(.invalidSignature, on: 2, now: Fixture.start + 1_000)
+        #expect(abs(machine.peers[0].score - -67.5) < 1e-9)
+        // A fresh peer would only be disconnected by -50; this one reaches -117.5 and is banned.
+        let actions = machine.offence(.handshakeFailure, on: 2, now: Fixture.start + 1_000)
         #expect(actions.contains(.ban(key, untilMilliseconds: Fixture.start + 1_000 + 3_600_000)))
         #expect(actions.closes == [2: .banned])
     }
