@@ -45,7 +45,7 @@ extension PeerManager {
         /// This node's key; a connection that authenticates as it is a connection to ourselves.
         public let localKey: PublicKey
 
-        var random: Random
+        var random: SeededRandom
         var book: AddressBook
         /// Addresses that reach this node.
         var localAddresses: Set<PeerAddress> = []
@@ -64,7 +64,7 @@ extension PeerManager {
         public init(configuration: PeerConfiguration, localKey: PublicKey, seed: UInt64) {
             self.configuration = configuration
             self.localKey = localKey
-            self.random = Random(seed: seed)
+            self.random = SeededRandom(seed: seed)
             self.book = AddressBook(capacity: configuration.maxKnownAddresses)
         }
 
@@ -520,36 +520,6 @@ extension PeerManager {
         static func adding(_ now: UInt64, _ milliseconds: UInt64) -> UInt64 {
             let (sum, overflow) = now.addingReportingOverflow(milliseconds)
             return overflow ? .max : sum
-        }
-    }
-
-    /// SplitMix64: the manager's only source of randomness, seeded by the driver. Its own shuffle (not the
-    /// standard library's) keeps a seed's choices the same on every toolchain.
-    struct Random: Sendable {
-        var state: UInt64
-
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// A value in `0..<bound`, `bound` positive (Lemire's multiply-high reduction).
-        mutating func below(_ bound: Int) -> Int {
-            precondition(bound > 0, "empty range")
-            return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
-        }
-
-        /// Fisher-Yates.
-        mutating func shuffle<Element>(_ elements: inout [Element]) {
-            guard elements.count > 1 else { return }
-            for index in 0..<(elements.count - 1) {
-                elements.swapAt(index, index + below(elements.count - index))
-            }
         }
     }
 }

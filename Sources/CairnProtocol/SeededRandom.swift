@@ -1,6 +1,6 @@
 /// SplitMix64: a small, seeded, platform-independent generator, so the same seed gives the same mesh choices on
 /// every toolchain.
-struct SeededRandom: Sendable {
+struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A generator whose whole output is determined by `seed`.
@@ -19,6 +19,14 @@ struct SeededRandom: Sendable {
     mutating func below(_ bound: Int) -> Int {
         precondition(bound > 0, "empty range")
         return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// Fisher-Yates with this generator (not the standard library's shuffle, whose algorithm may change).
+    mutating func shuffle<Element>(_ elements: inout [Element]) {
+        guard elements.count > 1 else { return }
+        for index in 0..<(elements.count - 1) {
+            elements.swapAt(index, index + below(elements.count - index))
+        }
     }
 
     /// Up to `count` elements of `elements`, chosen uniformly without replacement, in the order drawn.

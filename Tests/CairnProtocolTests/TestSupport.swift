@@ -135,20 +135,9 @@ func fixedTranscript() -> Transcript {
     return runHandshake(initiator: &initiator, responder: &responder)!
 }
 
-/// A small deterministic generator (SplitMix64) for reproducible splits and fuzz inputs.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
+/// A small deterministic generator for reproducible splits and fuzz inputs: the package's own SplitMix64.
+typealias SeededGenerator = SeededRandom
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Cuts `bytes` into pieces of random lengths (including empty pieces).
 func randomSplits(_ bytes: [UInt8], maxPiece: Int, using generator: inout SeededGenerator) -> [[UInt8]] {
