@@ -2,10 +2,10 @@ import CairnCore
 import Foundation
 import Logging
 
-/// The node's LMDB-backed store of signed blobs, evidence and the event log.
+/// The node's LMDB-backed store of signed blobs, evidence, the event log, the mesh's peer book and its bans.
 ///
 /// Reads run on the caller's thread in their own read transaction. Writes go through one writer thread that groups
-/// queued puts into a transaction of up to `maxBatchBlobs` (group commit); a put is answered only after the
+/// queued writes into a transaction of up to `maxBatchBlobs` (group commit); a write is answered only after the
 /// transaction holding it committed. Open one `BlobStore` per directory per process: LMDB does not allow a second
 /// environment on the same files in one process.
 public final class BlobStore: Sendable {

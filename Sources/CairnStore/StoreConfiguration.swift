@@ -15,9 +15,9 @@ public struct StoreConfiguration: Sendable {
     public var directory: String
     /// The map size the environment is opened with; it doubles whenever a write finds the map full.
     public var initialMapSizeBytes: Int
-    /// The most blobs (and custom events) written in one write transaction.
+    /// The most blobs (and custom events and peer-book writes) written in one write transaction.
     public var maxBatchBlobs: Int
-    /// The bound on queued blobs; a put beyond it throws `StoreError.tooManyPending`.
+    /// The bound on queued blobs (and other writes); a write beyond it throws `StoreError.tooManyPending`.
     public var maxPendingWrites: Int
     /// The largest payload `put(encoding:)` accepts.
     public var maxPayloadBytes: Int
