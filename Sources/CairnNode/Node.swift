@@ -162,9 +162,13 @@ public actor Node {
     }
 
     /// Refuses new work and ends every live feed; the first step of a graceful shutdown.
-    public func beginShutdown() {
+    public func beginShutdown() async {
         acceptingWork = false
-        mesh?.stop()
+        if let mesh {
+            mesh.stop()
+            // Let queued peer-book writes reach the store before it closes.
+            await mesh.persistence.value
+        }
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
     }

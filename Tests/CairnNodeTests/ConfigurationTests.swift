@@ -59,6 +59,10 @@ import Testing
         "[log]\nlevel = \"loud\"",
         "[node]\nnetwork = \"\"",
         "[storage]\ndurable = \"yes\"",
+        "[gossip]\nmesh_degree_low = 9",
+        "[gossip]\nheartbeat_ms = 0",
+        "[peers]\nsend_budget_total_bytes = 10",
+        "[peers]\nbogus = 1",
     ])
     func badValuesAreRefused(_ text: String) {
         #expect(throws: ConfigError.self) { try NodeConfiguration(toml: text) }

@@ -17,7 +17,7 @@ import Testing
                 uri: "/v1/events?topics=blob", method: .get, headers: [.init("Last-Event-ID")!: "1"])
             #expect(await eventually { await node.subscriberCount == 1 })
             let live = try await node.publish(channel: try ChannelName("c"), payload: [4])
-            let delivered = try await node.store.stats().lastEventSeq
+            let delivered = try node.store.stats().lastEventSeq
             #expect(delivered == 4)
             // The live event has been handed to the stream once the loop has run the delivery; then end it.
             await node.beginShutdown()

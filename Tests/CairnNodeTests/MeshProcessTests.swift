@@ -49,6 +49,42 @@ import Testing
         }
     }
 
+    /// Nodes of different networks never complete a handshake.
+    @Test func nodeOfAnotherNetworkNeverConnects() async throws {
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start()
+            try await cluster.start(
+                peers: [0], config: MeshCluster.testConfiguration + "\n[node]\nnetwork = \"elsewhere\"\n")
+            // Many heartbeats' worth of dial attempts: the condition must stay false for the whole window.
+            let connected = await eventually(timeout: .seconds(3)) { await !cluster.peerIDs(of: 1).isEmpty }
+            #expect(!connected, "a node of another network completed a handshake")
+            let foreign = try await cluster.id(of: 1)
+            let peersOfFirst = await cluster.peerIDs(of: 0)
+            #expect(!peersOfFirst.contains(foreign))
+        }
+    }
+
+    /// A node told to dial its own address never ends up connected to itself.
+    @Test func nodeNeverConnectsToItself() async throws {
+        try await withTemporaryDirectory { root in
+            let port = try freeTCPPort()
+            let node = try NodeProcess(
+                data: root, listen: "127.0.0.1:\(port)", extraArguments: ["--peer", "127.0.0.1:\(port)"])
+            defer { node.stop(signal: SIGKILL) }
+            guard let api = await node.waitForAPI() else {
+                Issue.record("node did not start: \(node.log)")
+                return
+            }
+            let connected = await eventually(timeout: .seconds(3)) {
+                let peers = try? NodeProcess.run(["peers", "--api", api])
+                return peers.map { String(decoding: $0.stdout, as: UTF8.self).contains("\"id\"") } ?? false
+            }
+            #expect(!connected, "the node connected to itself")
+        }
+    }
+
     /// Peers that send random bytes, oversized frames or forged blobs are banned; honest nodes keep delivering.
     @Test(arguments: HostileBehaviour.allCases)
     func hostilePeerIsBannedWhileHonestNodesDeliver(_ behaviour: HostileBehaviour) async throws {

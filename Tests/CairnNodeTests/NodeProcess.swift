@@ -35,14 +35,14 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     /// Starts `cairn node` on `data` with the API on a free port chosen by the kernel.
-    init(data: String, extraArguments: [String] = []) throws {
+    init(data: String, listen: String = "127.0.0.1:0", extraArguments: [String] = []) throws {
         self.data = data
         logPath = data + "/node.log"
         try? FileManager.default.removeItem(atPath: data + "/api.addr")
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["node", "--data", data, "--api", "127.0.0.1:0", "--listen", "127.0.0.1:0"] + extraArguments
+        process.arguments = ["node", "--data", data, "--api", "127.0.0.1:0", "--listen", listen] + extraArguments
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
@@ -84,4 +84,23 @@ final class NodeProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
     }
+}
+
+/// A TCP port that was free a moment ago on 127.0.0.1 (the kernel's choice for port 0).
+func freeTCPPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

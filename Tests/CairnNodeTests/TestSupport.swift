@@ -22,7 +22,7 @@ func testKey(_ byte: UInt8) -> SigningKey {
 
 /// A node on a real loop and a real LMDB store in `directory`, torn down after `body`.
 func withNode<T>(
-    in directory: String, configure: (inout NodeConfiguration) -> Void = { _ in },
+    in directory: String, identity: SigningKey = testKey(9), configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: (Node) async throws -> T
 ) async throws -> T {
     var configuration = NodeConfiguration()
@@ -31,7 +31,7 @@ func withNode<T>(
     storeConfiguration.maxPayloadBytes = configuration.maxBlobBytes
     let store = try BlobStore(configuration: storeConfiguration)
     let loop = try EventLoop()
-    let node = Node(configuration: configuration, identity: testKey(9), store: store, loop: loop)
+    let node = Node(configuration: configuration, identity: identity, store: store, loop: loop)
     do {
         let result = try await body(node)
         await node.beginShutdown()

@@ -33,6 +33,12 @@ final class Mesh {
     private var stopped = false
     /// Verified blobs whose commit is still in flight, so that `want`s for them can be served at once.
     private var uncommitted: [BlobID: SignedBlob] = [:]
+    /// Peer-book and ban writes, applied in order by one task (`persistence`).
+    private let peerBook: AsyncStream<PeerBookOperation>.Continuation
+    /// The task that applies `peerBook` to the store; it ends after `stop()` once the queue is drained.
+    let persistence: Task<Void, Never>
+    /// Peer-book writes queued at most; beyond it new ones are dropped (and logged): the book is advisory.
+    static let maxQueuedPeerBookWrites = 4096
     /// Gossip statistics at the last heartbeat, to turn its running totals into counter increments.
     private var reportedStatistics = GossipStatistics()
     /// The bound peer-to-peer port (the configured one, or the kernel's choice for port 0).
@@ -56,6 +62,24 @@ final class Mesh {
         gossip = Gossip.StateMachine(configuration: configuration.gossip, localID: identity.publicKey, seed: seed)
         peerManager = PeerManager.StateMachine(
             configuration: configuration.peers, localKey: identity.publicKey, seed: seed &+ 1)
+        let (operations, continuation) = AsyncStream.makeStream(
+            of: PeerBookOperation.self, bufferingPolicy: .bufferingOldest(Self.maxQueuedPeerBookWrites))
+        peerBook = continuation
+        persistence = Task { [store, logger] in
+            for await operation in operations {
+                do {
+                    try await operation.apply(to: store)
+                } catch {
+                    logger.warning("could not update the peer book", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private func persist(_ operation: PeerBookOperation) {
+        if case .dropped = peerBook.yield(operation) {
+            logger.warning("peer-book queue full; dropping an update", metadata: ["update": "\(operation)"])
+        }
     }
 
     // MARK: Life cycle
@@ -102,6 +126,7 @@ final class Mesh {
         guard !stopped else { return }
         stopped = true
         for id in Array(connections.keys) { close(id, reason: .normal, notify: false) }
+        peerBook.finish()
         listener?.close()
         listener = nil
         if let timer {
@@ -530,18 +555,13 @@ final class Mesh {
                 metrics.bans.increment()
                 logger.notice("banned a peer", metadata: ["peer": "\(key.hex.prefix(16))", "until": "\(until)"])
                 onPeerEvent(["event": "banned", "id": key.hex, "until": "\(until)"])
-                let store = store
-                Task { try? await store.ban(BanRecord(key: key, untilMilliseconds: until, reason: "score")) }
+                persist(.ban(BanRecord(key: key, untilMilliseconds: until, reason: "score")))
             case .unban(let key):
-                let store = store
-                Task { try? await store.unban(key) }
+                persist(.unban(key))
             case .rememberAddress(let address):
-                let store = store
-                let record = PeerRecord(host: address.host, port: address.port, lastSeenMilliseconds: clock())
-                Task { try? await store.rememberPeer(record) }
+                persist(.remember(PeerRecord(host: address.host, port: address.port, lastSeenMilliseconds: clock())))
             case .forgetAddress(let address):
-                let store = store
-                Task { try? await store.forgetPeer(host: address.host, port: address.port) }
+                persist(.forget(host: address.host, port: address.port))
             case .send(let message, let id):
                 guard let connection = connections[id] else { continue }
                 send(message, on: connection, lane: .eager)
@@ -582,6 +602,32 @@ final class Mesh {
         case .invalidBlob: .invalidSignature
         case .malformed: .malformedFrame
         case .unrequestedLargeBlob, .duplicateFlood: .spam
+        }
+    }
+}
+
+/// A peer-book or ban write, queued so that writes reach the store in the order the peer manager decided them.
+enum PeerBookOperation: Sendable, CustomStringConvertible {
+    case remember(PeerRecord)
+    case forget(host: String, port: UInt16)
+    case ban(BanRecord)
+    case unban(PublicKey)
+
+    func apply(to store: BlobStore) async throws(StoreError) {
+        switch self {
+        case .remember(let record): try await store.rememberPeer(record)
+        case .forget(let host, let port): try await store.forgetPeer(host: host, port: port)
+        case .ban(let record): try await store.ban(record)
+        case .unban(let key): try await store.unban(key)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .remember(let record): "remember \(record.host):\(record.port)"
+        case .forget(let host, let port): "forget \(host):\(port)"
+        case .ban(let record): "ban \(record.key.hex.prefix(16))"
+        case .unban(let key): "unban \(key.hex.prefix(16))"
         }
     }
 }

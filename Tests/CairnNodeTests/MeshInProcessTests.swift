@@ -1,0 +1,41 @@
+import CairnCore
+import CairnNode
+import CairnStore
+import Foundation
+import Testing
+
+/// Two nodes in one process, each on its own loop and store, joined over real loopback TCP.
+@Suite struct MeshInProcessTests {
+    @Test func connectingPeersAreLoggedAsPeerEventsAndBlobsReplicate() async throws {
+        try await withTemporaryDirectory { first in
+            try await withTemporaryDirectory { second in
+                try await withNode(in: first, identity: testKey(1)) { a in
+                    var configuration = NodeConfiguration()
+                    configuration.listen = HostPort(host: "127.0.0.1", port: 0)
+                    try await a.startMesh(configuration.mesh, seed: 1)
+                    let port = try #require(await a.meshPort)
+                    try await withNode(in: second, identity: testKey(2)) { b in
+                        configuration.peers = [HostPort(host: "127.0.0.1", port: port)]
+                        try await b.startMesh(configuration.mesh, seed: 2)
+                        let connected = await eventually {
+                            let (fromA, fromB) = (await a.peers.count, await b.peers.count)
+                            return fromA == 1 && fromB == 1
+                        }
+                        #expect(connected)
+                        let blob = try await a.publish(channel: try ChannelName("news"), payload: Array("hi".utf8))
+                        let replicated = await eventually { (try? b.store.has(blob.id)) == true }
+                        #expect(replicated)
+                        let events = try b.store.events(after: 0, limit: 100)
+                        let peerEvents = events.filter { $0.topic == "peer" }
+                        #expect(!peerEvents.isEmpty)
+                        if case .custom(_, let data) = peerEvents.first?.kind {
+                            let text = String(decoding: data, as: UTF8.self)
+                            #expect(text.contains("\"event\":\"up\""))
+                            #expect(text.contains(testKey(1).publicKey.hex))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
