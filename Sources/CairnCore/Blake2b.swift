@@ -11,9 +11,13 @@ public enum Blake2b {
         var out = [UInt8](repeating: 0, count: digestBytes)
         let rc = out.withUnsafeMutableBufferPointer { outBuf in
             crypto_generichash(
-                outBuf.baseAddress!, digestBytes,
-                input.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(input.count),
-                nil, 0)
+                outBuf.baseAddress!,
+                digestBytes,
+                input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                UInt64(input.count),
+                nil,
+                0
+            )
         }
         precondition(rc == 0, "crypto_generichash cannot fail for a 32-byte unkeyed digest")
         return out
@@ -34,7 +38,9 @@ public enum Blake2b {
         var rc = crypto_generichash_init(statePointer, nil, 0, digestBytes)
         precondition(rc == 0, "crypto_generichash_init failed")
         for part in parts {
-            rc = part.withUnsafeBufferPointer { crypto_generichash_update(statePointer, $0.baseAddress, UInt64($0.count)) }
+            rc = part.withUnsafeBufferPointer {
+                crypto_generichash_update(statePointer, $0.baseAddress, UInt64($0.count))
+            }
             precondition(rc == 0, "crypto_generichash_update failed")
         }
         var out = [UInt8](repeating: 0, count: digestBytes)

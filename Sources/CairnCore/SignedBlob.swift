@@ -44,14 +44,21 @@ public struct SignedBlob: Sendable, Hashable, CustomStringConvertible {
     /// Signs a new blob.
     /// - Throws: `CoreError.invalidSeq`, `.invalidPrev` or `.blobTooLarge` when the fields are not a valid blob.
     public static func sign<Payload: Collection>(
-        key: SigningKey, channel: ChannelName, seq: UInt64, prev: BlobID, timestamp: UInt64, payload: Payload
+        key: SigningKey,
+        channel: ChannelName,
+        seq: UInt64,
+        prev: BlobID,
+        timestamp: UInt64,
+        payload: Payload
     ) throws(CoreError) -> SignedBlob where Payload.Element == UInt8 {
         try checkChain(seq: seq, prev: prev)
         guard payload.count <= protocolMaxPayloadBytes else {
             throw .blobTooLarge(size: payload.count, limit: protocolMaxPayloadBytes)
         }
         let channelBytes = channel.utf8
-        var writer = ByteWriter(capacity: signatureDomain.count + fixedOverheadBytes + channelBytes.count + payload.count)
+        var writer = ByteWriter(
+            capacity: signatureDomain.count + fixedOverheadBytes + channelBytes.count + payload.count
+        )
         writer.write(bytes: signatureDomain)
         writer.write(formatVersion)
         writer.write(bytes: key.publicKey.bytes)
@@ -68,8 +75,14 @@ public struct SignedBlob: Sendable, Hashable, CustomStringConvertible {
         message.append(contentsOf: signature)
         let payloadStart = message.count - SigningKey.signatureBytes - payload.count
         return SignedBlob(
-            author: key.publicKey, channel: channel, seq: seq, prev: prev, timestamp: timestamp,
-            encoding: message, payloadRange: payloadStart..<payloadStart + payload.count)
+            author: key.publicKey,
+            channel: channel,
+            seq: seq,
+            prev: prev,
+            timestamp: timestamp,
+            encoding: message,
+            payloadRange: payloadStart..<payloadStart + payload.count
+        )
     }
 
     /// Decodes and verifies a canonical encoding.
@@ -122,8 +135,14 @@ public struct SignedBlob: Sendable, Hashable, CustomStringConvertible {
         _ = try reader.readBytes(SigningKey.signatureBytes, "signature")
         try reader.expectEnd()
         return SignedBlob(
-            author: author, channel: channel, seq: seq, prev: prev, timestamp: timestamp, encoding: bytes,
-            payloadRange: payloadStart..<payloadStart + payloadLength)
+            author: author,
+            channel: channel,
+            seq: seq,
+            prev: prev,
+            timestamp: timestamp,
+            encoding: bytes,
+            payloadRange: payloadStart..<payloadStart + payloadLength
+        )
     }
 
     private static func checkChain(seq: UInt64, prev: BlobID) throws(CoreError) {
@@ -132,7 +151,12 @@ public struct SignedBlob: Sendable, Hashable, CustomStringConvertible {
     }
 
     private init(
-        author: PublicKey, channel: ChannelName, seq: UInt64, prev: BlobID, timestamp: UInt64, encoding: [UInt8],
+        author: PublicKey,
+        channel: ChannelName,
+        seq: UInt64,
+        prev: BlobID,
+        timestamp: UInt64,
+        encoding: [UInt8],
         payloadRange: Range<Int>
     ) {
         self.author = author

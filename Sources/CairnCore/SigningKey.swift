@@ -41,8 +41,12 @@ public struct SigningKey: Sendable {
         var signature = [UInt8](repeating: 0, count: Self.signatureBytes)
         let rc = secretKey.withUnsafeBufferPointer { sk in
             crypto_sign_detached(
-                &signature, nil, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                UInt64(message.count), sk.baseAddress!)
+                &signature,
+                nil,
+                message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                UInt64(message.count),
+                sk.baseAddress!
+            )
         }
         precondition(rc == 0, "crypto_sign_detached cannot fail with a valid secret key")
         return signature
@@ -57,8 +61,11 @@ extension PublicKey {
         return signature.withUnsafeBufferPointer { sig in
             bytes.withUnsafeBufferPointer { pk in
                 crypto_sign_verify_detached(
-                    sig.baseAddress!, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                    UInt64(message.count), pk.baseAddress!) == 0
+                    sig.baseAddress!,
+                    message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                    UInt64(message.count),
+                    pk.baseAddress!
+                ) == 0
             }
         }
     }

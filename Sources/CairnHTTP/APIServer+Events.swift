@@ -17,11 +17,15 @@ extension APIServer {
             let requested = Set(text.split(separator: ",").map(String.init))
             guard !requested.isEmpty, requested.isSubset(of: Self.knownTopics) else {
                 throw APIError.badRequest(
-                    "invalid_topics", "topics must be a comma-separated subset of \(Self.knownTopics.sorted())")
+                    "invalid_topics",
+                    "topics must be a comma-separated subset of \(Self.knownTopics.sorted())"
+                )
             }
             requestedTopics = requested
         }
-        let resumeText = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value ?? request.uri.queryParameters.get("after")
+        let resumeText =
+            request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value
+            ?? request.uri.queryParameters.get("after")
         let resumeAfter = try Self.integer(resumeText, name: "Last-Event-ID", default: 0, range: 0...UInt64.max)
         let topics = requestedTopics
         // Subscribe before replaying so that nothing committed in between is missed; duplicates are skipped by seq.
@@ -46,7 +50,8 @@ extension APIServer {
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: body)
+            body: body
+        )
     }
 
     /// One SSE frame: `id`, `event` (the topic) and one line of JSON `data`.
@@ -63,7 +68,8 @@ extension APIServer {
             if let evidence = try? store.evidence(id) {
                 let summary = [
                     "id": id.hex, "kind": evidence.kind.description, "author": evidence.first.author.hex,
-                    "channel": evidence.first.channel.value, "blobs": "\(evidence.first.id.hex),\(evidence.second.id.hex)",
+                    "channel": evidence.first.channel.value,
+                    "blobs": "\(evidence.first.id.hex),\(evidence.second.id.hex)",
                 ]
                 data = String(decoding: try! JSONEncoder().encode(summary), as: UTF8.self)
             } else {

@@ -37,8 +37,10 @@ public struct APIServer: Sendable {
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/metrics") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
         }
         router.get("/v1/node") { _, _ in try nodeInfo() }
         router.get("/v1/peers") { _, _ in
@@ -56,7 +58,9 @@ public struct APIServer: Sendable {
             return Self.json(
                 Peers(
                     peers: await node.peers,
-                    bans: bans.map { Ban(id: $0.key, untilMilliseconds: $0.untilMilliseconds, reason: $0.reason) }))
+                    bans: bans.map { Ban(id: $0.key, untilMilliseconds: $0.untilMilliseconds, reason: $0.reason) }
+                )
+            )
         }
         router.post("/v1/blobs") { request, _ in try await publish(request) }
         router.post("/v1/blobs/signed") { request, _ in try await ingest(request) }
@@ -90,12 +94,19 @@ public struct APIServer: Sendable {
         let uptime = ContinuousClock.now - node.startedAt
         return Self.json(
             NodeJSON(
-                id: node.identity.publicKey, network: node.configuration.network, version: version,
+                id: node.identity.publicKey,
+                network: node.configuration.network,
+                version: version,
                 uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
                 maxBlobBytes: node.configuration.maxBlobBytes,
                 counts: .init(
-                    blobs: stats.blobs, payloadBytes: stats.payloadBytes, evidence: stats.evidence,
-                    events: stats.lastEventSeq)))
+                    blobs: stats.blobs,
+                    payloadBytes: stats.payloadBytes,
+                    evidence: stats.evidence,
+                    events: stats.lastEventSeq
+                )
+            )
+        )
     }
 
     private func publish(_ request: Request) async throws -> Response {
@@ -116,8 +127,15 @@ public struct APIServer: Sendable {
             let blob = try await node.publish(channel: channel, payload: payload)
             return Self.json(
                 PutJSON(
-                    id: blob.id, author: blob.author, channel: blob.channel.value, seq: blob.seq, stored: true,
-                    evidence: []), status: .created)
+                    id: blob.id,
+                    author: blob.author,
+                    channel: blob.channel.value,
+                    seq: blob.seq,
+                    stored: true,
+                    evidence: []
+                ),
+                status: .created
+            )
         } catch {
             throw APIError(error)
         }
@@ -137,8 +155,15 @@ public struct APIServer: Sendable {
             let stored = result.outcome == .stored
             return Self.json(
                 PutJSON(
-                    id: blob.id, author: blob.author, channel: blob.channel.value, seq: blob.seq, stored: stored,
-                    evidence: result.evidence), status: stored ? .created : .ok)
+                    id: blob.id,
+                    author: blob.author,
+                    channel: blob.channel.value,
+                    seq: blob.seq,
+                    stored: stored,
+                    evidence: result.evidence
+                ),
+                status: stored ? .created : .ok
+            )
         } catch {
             throw APIError(error)
         }
@@ -174,7 +199,9 @@ public struct APIServer: Sendable {
         let query = request.uri.queryParameters
         let after = try Self.integer(query.get("after"), name: "after", default: 0, range: 0...UInt64.max)
         let limit = try Self.integer(query.get("limit"), name: "limit", default: 100, range: 1...Self.maxPageSize)
-        let blobs = try Self.read { try node.store.channel(author: author, name: name, after: after, limit: Int(limit)) }
+        let blobs = try Self.read {
+            try node.store.channel(author: author, name: name, after: after, limit: Int(limit))
+        }
         struct Page: Codable {
             let author: PublicKey
             let channel: String
@@ -192,7 +219,9 @@ public struct APIServer: Sendable {
         guard let text else { return value }
         guard let parsed = UInt64(text), range.contains(parsed) else {
             throw APIError.badRequest(
-                "invalid_parameter", "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+                "invalid_parameter",
+                "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return parsed
     }
@@ -224,13 +253,17 @@ public struct APIServer: Sendable {
         // Our own Codable types always encode.
         let data = try! encoder.encode(value)
         return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 
     static func octets(_ bytes: [UInt8]) -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/octet-stream"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            status: .ok,
+            headers: [.contentType: "application/octet-stream"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 }

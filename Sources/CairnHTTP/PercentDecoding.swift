@@ -9,7 +9,9 @@ enum PercentDecoding {
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(Hex.digitValue), let low = iterator.next().flatMap(Hex.digitValue) else {
+                guard let high = iterator.next().flatMap(Hex.digitValue),
+                    let low = iterator.next().flatMap(Hex.digitValue)
+                else {
                     return nil
                 }
                 out.append(high << 4 | low)

@@ -1,7 +1,8 @@
 /// Makes metric and label names that libraries choose (`hb.requests`, `http.route`) valid Prometheus names.
 public enum PrometheusNames {
     /// Replaces every character outside `[a-zA-Z0-9_:]` with `_` in the name and the label names.
-    @Sendable public static func sanitize(_ name: String, _ labels: [(String, String)]) -> (String, [(String, String)]) {
+    @Sendable public static func sanitize(_ name: String, _ labels: [(String, String)]) -> (String, [(String, String)])
+    {
         (clean(name), labels.map { (clean($0.0), $0.1) })
     }
 

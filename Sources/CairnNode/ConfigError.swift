@@ -12,7 +12,8 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "cannot read configuration \(path): \(reason)"
-        case .syntax(let line, let column, let message): "configuration syntax error at line \(line), column \(column): \(message)"
+        case .syntax(let line, let column, let message):
+            "configuration syntax error at line \(line), column \(column): \(message)"
         case .unknownKey(let key): "unknown configuration key '\(key)'"
         case .invalidValue(let key, let value, let reason): "invalid value \(value) for '\(key)': \(reason)"
         }

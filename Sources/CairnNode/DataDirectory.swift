@@ -61,7 +61,9 @@ public struct DataDirectory: Sendable {
         try ensureIdentity()
         if !FileManager.default.fileExists(atPath: configPath) {
             let text = NodeConfiguration.defaultFileText.replacingOccurrences(
-                of: "# network = \"cairn\"", with: "network = \"\(network)\"")
+                of: "# network = \"cairn\"",
+                with: "network = \"\(network)\""
+            )
             try write(Array(text.utf8), to: configPath, mode: 0o644)
         }
     }
@@ -71,7 +73,10 @@ public struct DataDirectory: Sendable {
     public func ensureIdentity() throws(DataDirectoryError) {
         do {
             try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: path,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw .io(path: path, reason: (error as NSError).localizedDescription)
         }
@@ -110,7 +115,8 @@ public struct DataDirectory: Sendable {
 
     private func read(_ file: String) throws(DataDirectoryError) -> String {
         guard FileManager.default.fileExists(atPath: file) else { throw .missing(path: file) }
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
             throw .malformed(path: file, reason: "not readable UTF-8 text")
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)

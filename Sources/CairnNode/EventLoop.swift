@@ -146,7 +146,9 @@ public final class EventLoop: @unchecked Sendable {
             { handle, _ in
                 guard let handle, uv_is_closing(handle) == 0 else { return }
                 uv_close(handle, nil)
-            }, nil)
+            },
+            nil
+        )
     }
 
     static func error(_ operation: String, _ code: Int32) -> EventLoopError {

@@ -41,7 +41,10 @@ public actor Node {
 
     /// Creates the node on `loop` and subscribes it to the store's commits.
     public init(
-        configuration: NodeConfiguration, identity: SigningKey, store: BlobStore, loop: EventLoop,
+        configuration: NodeConfiguration,
+        identity: SigningKey,
+        store: BlobStore,
+        loop: EventLoop,
         logger: Logger = Logger(label: "cairn.node"),
         clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
     ) {
@@ -76,8 +79,13 @@ public actor Node {
         let blob: SignedBlob
         do {
             blob = try SignedBlob.sign(
-                key: identity, channel: channel, seq: (previous?.seq ?? 0) + 1, prev: previous?.id ?? .zero,
-                timestamp: clock(), payload: payload)
+                key: identity,
+                channel: channel,
+                seq: (previous?.seq ?? 0) + 1,
+                prev: previous?.id ?? .zero,
+                timestamp: clock(),
+                payload: payload
+            )
         } catch {
             throw .invalid(error)
         }
@@ -121,8 +129,14 @@ public actor Node {
     {
         precondition(mesh == nil, "the mesh is already running")
         let mesh = Mesh(
-            configuration: configuration, loop: loop, identity: identity, store: store,
-            logger: Logger(label: "cairn.mesh"), clock: clock, seed: seed)
+            configuration: configuration,
+            loop: loop,
+            identity: identity,
+            store: store,
+            logger: Logger(label: "cairn.mesh"),
+            clock: clock,
+            seed: seed
+        )
         let store = store
         mesh.onPeerEvent = { fields in
             guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
@@ -144,7 +158,9 @@ public actor Node {
         nextSubscriberID += 1
         let id = nextSubscriberID
         let (stream, continuation) = AsyncStream.makeStream(
-            of: StoredEvent.self, bufferingPolicy: .bufferingOldest(configuration.sseBufferEvents))
+            of: StoredEvent.self,
+            bufferingPolicy: .bufferingOldest(configuration.sseBufferEvents)
+        )
         if acceptingWork {
             subscribers[id] = Subscriber(topics: topics, continuation: continuation)
             continuation.onTermination = { [weak self, loop] _ in

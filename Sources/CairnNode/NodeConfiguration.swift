@@ -37,8 +37,14 @@ public struct NodeConfiguration: Equatable, Sendable {
     /// What the mesh driver runs with.
     public var mesh: MeshConfiguration {
         MeshConfiguration(
-            network: network, listen: listen, bootstrap: peers, gossip: gossip, peers: peerPolicy,
-            sendBudget: sendBudget, maxBlobBytes: maxBlobBytes)
+            network: network,
+            listen: listen,
+            bootstrap: peers,
+            gossip: gossip,
+            peers: peerPolicy,
+            sendBudget: sendBudget,
+            maxBlobBytes: maxBlobBytes
+        )
     }
 
     /// The defaults.
@@ -87,20 +93,30 @@ public struct NodeConfiguration: Equatable, Sendable {
                 network = value
             }
             if let value = node.listen { listen = try Self.hostPort(value, key: "node.listen") }
-            if let values = node.peers { peers = try values.map { value throws(ConfigError) in try Self.hostPort(value, key: "node.peers") } }
+            if let values = node.peers {
+                peers = try values.map { value throws(ConfigError) in try Self.hostPort(value, key: "node.peers") }
+            }
         }
         if let api = file.api {
             if let value = api.listen { self.api = try Self.hostPort(value, key: "api.listen") }
-            if let value = api.sse_buffer_events { sseBufferEvents = try Self.range(value, 1...1_000_000, key: "api.sse_buffer_events") }
+            if let value = api.sse_buffer_events {
+                sseBufferEvents = try Self.range(value, 1...1_000_000, key: "api.sse_buffer_events")
+            }
         }
         if let storage = file.storage {
             if let value = storage.max_blob_bytes {
-                maxBlobBytes = try Self.range(value, 0...SignedBlob.protocolMaxPayloadBytes, key: "storage.max_blob_bytes")
+                maxBlobBytes = try Self.range(
+                    value,
+                    0...SignedBlob.protocolMaxPayloadBytes,
+                    key: "storage.max_blob_bytes"
+                )
             }
             if let value = storage.initial_map_size_mib {
                 initialMapSizeMiB = try Self.range(value, 1...1_048_576, key: "storage.initial_map_size_mib")
             }
-            if let value = storage.commit_batch_max { commitBatchMax = try Self.range(value, 1...100_000, key: "storage.commit_batch_max") }
+            if let value = storage.commit_batch_max {
+                commitBatchMax = try Self.range(value, 1...100_000, key: "storage.commit_batch_max")
+            }
             if let value = storage.max_pending_writes {
                 maxPendingWrites = try Self.range(value, 1...10_000_000, key: "storage.max_pending_writes")
             }
@@ -110,14 +126,20 @@ public struct NodeConfiguration: Equatable, Sendable {
         if let section = file.peers { try apply(section) }
         if let log = file.log, let value = log.level {
             guard Self.logLevels.contains(value) else {
-                throw .invalidValue(key: "log.level", value: value, reason: "one of \(Self.logLevels.joined(separator: ", "))")
+                throw .invalidValue(
+                    key: "log.level",
+                    value: value,
+                    reason: "one of \(Self.logLevels.joined(separator: ", "))"
+                )
             }
             logLevel = value
         }
     }
 
     private mutating func apply(_ section: ConfigFile.Gossip) throws(ConfigError) {
-        if let value = section.mesh_degree { gossip.meshDegree = try Self.range(value, 1...64, key: "gossip.mesh_degree") }
+        if let value = section.mesh_degree {
+            gossip.meshDegree = try Self.range(value, 1...64, key: "gossip.mesh_degree")
+        }
         if let value = section.mesh_degree_low {
             gossip.meshDegreeLow = try Self.range(value, 0...64, key: "gossip.mesh_degree_low")
         }
@@ -126,10 +148,14 @@ public struct NodeConfiguration: Equatable, Sendable {
         }
         guard gossip.meshDegreeLow <= gossip.meshDegree, gossip.meshDegree <= gossip.meshDegreeHigh else {
             throw .invalidValue(
-                key: "gossip.mesh_degree", value: "\(gossip.meshDegree)",
-                reason: "need mesh_degree_low <= mesh_degree <= mesh_degree_high")
+                key: "gossip.mesh_degree",
+                value: "\(gossip.meshDegree)",
+                reason: "need mesh_degree_low <= mesh_degree <= mesh_degree_high"
+            )
         }
-        if let value = section.lazy_degree { gossip.lazyDegree = try Self.range(value, 0...256, key: "gossip.lazy_degree") }
+        if let value = section.lazy_degree {
+            gossip.lazyDegree = try Self.range(value, 0...256, key: "gossip.lazy_degree")
+        }
         if let value = section.heartbeat_ms {
             gossip.heartbeatMilliseconds = UInt64(try Self.range(value, 10...60_000, key: "gossip.heartbeat_ms"))
         }
@@ -137,7 +163,11 @@ public struct NodeConfiguration: Equatable, Sendable {
             gossip.seenCacheEntries = try Self.range(value, 16...10_000_000, key: "gossip.seen_cache_entries")
         }
         if let value = section.eager_push_max_bytes {
-            gossip.eagerPushMaxBytes = try Self.range(value, 0...SignedBlob.protocolMaxPayloadBytes, key: "gossip.eager_push_max_bytes")
+            gossip.eagerPushMaxBytes = try Self.range(
+                value,
+                0...SignedBlob.protocolMaxPayloadBytes,
+                key: "gossip.eager_push_max_bytes"
+            )
         }
         if let value = section.want_timeout_ms {
             gossip.wantTimeoutMilliseconds = UInt64(try Self.range(value, 10...600_000, key: "gossip.want_timeout_ms"))
@@ -148,7 +178,9 @@ public struct NodeConfiguration: Equatable, Sendable {
         if let value = section.outbound_target {
             peerPolicy.outboundTarget = try Self.range(value, 0...1000, key: "peers.outbound_target")
         }
-        if let value = section.inbound_cap { peerPolicy.inboundCap = try Self.range(value, 0...10_000, key: "peers.inbound_cap") }
+        if let value = section.inbound_cap {
+            peerPolicy.inboundCap = try Self.range(value, 0...10_000, key: "peers.inbound_cap")
+        }
         if let value = section.max_known_addresses {
             peerPolicy.maxKnownAddresses = try Self.range(value, 1...1_000_000, key: "peers.max_known_addresses")
         }
@@ -157,7 +189,8 @@ public struct NodeConfiguration: Equatable, Sendable {
         }
         if let value = section.exchange_interval_ms {
             peerPolicy.peerExchangeMilliseconds = UInt64(
-                try Self.range(value, 100...3_600_000, key: "peers.exchange_interval_ms"))
+                try Self.range(value, 100...3_600_000, key: "peers.exchange_interval_ms")
+            )
         }
         if let value = section.send_budget_lazy_bytes {
             sendBudget.lazyBytes = try Self.range(value, 0...1 << 30, key: "peers.send_budget_lazy_bytes")
@@ -181,7 +214,11 @@ public struct NodeConfiguration: Equatable, Sendable {
 
     private static func range(_ value: Int, _ range: ClosedRange<Int>, key: String) throws(ConfigError) -> Int {
         guard range.contains(value) else {
-            throw .invalidValue(key: key, value: String(value), reason: "must be in \(range.lowerBound)...\(range.upperBound)")
+            throw .invalidValue(
+                key: key,
+                value: String(value),
+                reason: "must be in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return value
     }

@@ -2,7 +2,7 @@ import CairnNode
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A small client for the node's HTTP API, used by the client commands.
@@ -34,8 +34,9 @@ struct APIClient {
     /// - Throws: `CLIError` with the API's `detail` for any other status, or the transport failure.
     func send(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil) async throws -> Data {
         var components = URLComponents(url: base, resolvingAgainstBaseURL: false)!
-        components.percentEncodedPath = (components.percentEncodedPath.hasSuffix("/")
-            ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath) + path
+        components.percentEncodedPath =
+            (components.percentEncodedPath.hasSuffix("/")
+                ? String(components.percentEncodedPath.dropLast()) : components.percentEncodedPath) + path
         if !query.isEmpty { components.queryItems = query }
         guard let url = components.url else { throw CLIError("cannot build a URL for \(path)") }
         var request = URLRequest(url: url)

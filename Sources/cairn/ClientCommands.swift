@@ -5,7 +5,8 @@ import Foundation
 /// `cairn put`: publish a file or standard input as the next blob of one of this node's channels.
 struct Put: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Publish a file (or standard input) as the next blob of a channel; prints its id.")
+        abstract: "Publish a file (or standard input) as the next blob of a channel; prints its id."
+    )
 
     @Argument(help: "File to publish; '-' or nothing reads standard input.")
     var file: String?
@@ -35,7 +36,11 @@ struct Put: AsyncParsableCommand {
         }
         let client = try options.client(needsToken: true)
         let answer = try await client.send(
-            "POST", "/v1/blobs", query: [URLQueryItem(name: "channel", value: channel)], body: payload)
+            "POST",
+            "/v1/blobs",
+            query: [URLQueryItem(name: "channel", value: channel)],
+            body: payload
+        )
         if json {
             FileHandle.standardOutput.write(answer + Data("\n".utf8))
         } else {
@@ -83,7 +88,8 @@ struct Get: AsyncParsableCommand {
 /// `cairn peers`: the connected peers as JSON.
 struct Peers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the connected peers: id, direction, address, score, mesh membership.")
+        abstract: "List the connected peers: id, direction, address, score, mesh membership."
+    )
 
     @OptionGroup var options: ClientOptions
 

@@ -4,7 +4,8 @@ import CairnNode
 /// `cairn init`: a node key, an API token and a commented configuration file.
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create a data directory: node key (0600), API token (0600) and cairn.toml.")
+        abstract: "Create a data directory: node key (0600), API token (0600) and cairn.toml."
+    )
 
     @OptionGroup var data: DataOption
 

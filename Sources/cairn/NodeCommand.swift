@@ -13,7 +13,9 @@ import ServiceLifecycle
 /// `cairn node`: run a node until SIGTERM or SIGINT.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Run a node: the store, the event loop and the HTTP API.")
+        commandName: "node",
+        abstract: "Run a node: the store, the event loop and the HTTP API."
+    )
 
     @OptionGroup var data: DataOption
 
@@ -85,7 +87,9 @@ struct NodeCommand: AsyncParsableCommand {
         if let port = await node.meshPort {
             let address = HostPort(host: configuration.listen.host, port: port).description
             try? Data((address + "\n").utf8).write(
-                to: URL(fileURLWithPath: directory.meshAddressPath), options: .atomic)
+                to: URL(fileURLWithPath: directory.meshAddressPath),
+                options: .atomic
+            )
         }
         let server = APIServer(node: node, token: token, registry: registry, version: Cairn.version)
         let addressFile = directory.apiAddressPath
@@ -93,7 +97,9 @@ struct NodeCommand: AsyncParsableCommand {
         let app = Application(
             router: server.router(),
             configuration: .init(
-                address: .hostname(configuration.api.host, port: configuration.api.port), serverName: "cairn"),
+                address: .hostname(configuration.api.host, port: configuration.api.port),
+                serverName: "cairn"
+            ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? apiAddress.port
                 let address = HostPort(host: apiAddress.host, port: port).description
@@ -107,7 +113,8 @@ struct NodeCommand: AsyncParsableCommand {
             metadata: [
                 "id": "\(identity.publicKey.hex)", "network": "\(configuration.network)",
                 "data": "\(directory.path)",
-            ])
+            ]
+        )
         // Services stop in reverse order: live event streams end first, then the HTTP server drains its in-flight
         // requests (their writes still commit), and last the store and the loop close.
         let group = ServiceGroup(
@@ -118,7 +125,9 @@ struct NodeCommand: AsyncParsableCommand {
                     .init(service: EventStreamCloser(node: node)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                logger: logger
+            )
+        )
         try await group.run()
         logger.info("node stopped")
     }

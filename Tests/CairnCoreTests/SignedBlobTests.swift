@@ -7,8 +7,13 @@ import Testing
         let key = try SigningKey(seed: [UInt8](hex: vector.seed))
         #expect(key.publicKey.hex == vector.author)
         let blob = try SignedBlob.sign(
-            key: key, channel: try ChannelName(vector.channel), seq: vector.seq, prev: BlobID(hex: vector.prev)!,
-            timestamp: vector.timestamp, payload: [UInt8](hex: vector.payload))
+            key: key,
+            channel: try ChannelName(vector.channel),
+            seq: vector.seq,
+            prev: BlobID(hex: vector.prev)!,
+            timestamp: vector.timestamp,
+            payload: [UInt8](hex: vector.payload)
+        )
         #expect(Hex.encode(blob.encoding) == vector.encoding)
         #expect(blob.id.hex == vector.id)
     }
@@ -128,10 +133,24 @@ import Testing
 
     @Test func signingRejectsInvalidChains() {
         #expect(throws: CoreError.invalidSeq(0)) {
-            try SignedBlob.sign(key: testKey(1), channel: try ChannelName("c"), seq: 0, prev: .zero, timestamp: 0, payload: [])
+            try SignedBlob.sign(
+                key: testKey(1),
+                channel: try ChannelName("c"),
+                seq: 0,
+                prev: .zero,
+                timestamp: 0,
+                payload: []
+            )
         }
         #expect(throws: CoreError.invalidPrev(seq: 2)) {
-            try SignedBlob.sign(key: testKey(1), channel: try ChannelName("c"), seq: 2, prev: .zero, timestamp: 0, payload: [])
+            try SignedBlob.sign(
+                key: testKey(1),
+                channel: try ChannelName("c"),
+                seq: 2,
+                prev: .zero,
+                timestamp: 0,
+                payload: []
+            )
         }
     }
 }

@@ -7,11 +7,21 @@ func testKey(_ byte: UInt8) -> SigningKey {
 
 /// Signs a blob with test defaults.
 func testBlob(
-    key: SigningKey = testKey(1), channel: String = "main", seq: UInt64 = 1, prev: BlobID = .zero,
-    timestamp: UInt64 = 1_700_000_000_000, payload: [UInt8] = Array("payload".utf8)
+    key: SigningKey = testKey(1),
+    channel: String = "main",
+    seq: UInt64 = 1,
+    prev: BlobID = .zero,
+    timestamp: UInt64 = 1_700_000_000_000,
+    payload: [UInt8] = Array("payload".utf8)
 ) -> SignedBlob {
     try! SignedBlob.sign(
-        key: key, channel: try! ChannelName(channel), seq: seq, prev: prev, timestamp: timestamp, payload: payload)
+        key: key,
+        channel: try! ChannelName(channel),
+        seq: seq,
+        prev: prev,
+        timestamp: timestamp,
+        payload: payload
+    )
 }
 
 extension [UInt8] {

@@ -20,7 +20,11 @@ struct PutAnswer: Decodable {
     @Test func publishedBlobReadsBackInEveryForm() async throws {
         try await withAPI { client, node in
             let answer = try await client.execute(
-                uri: "/v1/blobs?channel=news", method: .post, headers: authorised, body: ByteBuffer(string: "hello"))
+                uri: "/v1/blobs?channel=news",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(string: "hello")
+            )
             #expect(answer.status == .created)
             let put: PutAnswer = try answer.json()
             #expect(put.seq == 1)
@@ -46,7 +50,9 @@ struct PutAnswer: Decodable {
             var ids: [String] = []
             for index in 1...3 {
                 let put: PutAnswer = try await client.execute(
-                    uri: "/v1/blobs?channel=chain", method: .post, headers: authorised,
+                    uri: "/v1/blobs?channel=chain",
+                    method: .post,
+                    headers: authorised,
                     body: ByteBuffer(string: "\(index)")
                 ).json()
                 #expect(put.seq == UInt64(index))
@@ -65,7 +71,8 @@ struct PutAnswer: Decodable {
             #expect(page.blobs.map(\.id) == ids)
             #expect(page.blobs.map(\.prev) == [BlobID.zero.hex, ids[0], ids[1]])
             let after: Page = try await client.execute(
-                uri: "/v1/channels/\(author)/chain?after=1&limit=1", method: .get
+                uri: "/v1/channels/\(author)/chain?after=1&limit=1",
+                method: .get
             ).json()
             #expect(after.blobs.map(\.seq) == [2])
         }
@@ -78,14 +85,25 @@ struct PutAnswer: Decodable {
             let a = try SignedBlob.sign(key: key, channel: channel, seq: 1, prev: .zero, timestamp: 1, payload: [1])
             let b = try SignedBlob.sign(key: key, channel: channel, seq: 1, prev: .zero, timestamp: 2, payload: [2])
             let first = try await client.execute(
-                uri: "/v1/blobs/signed", method: .post, headers: authorised, body: ByteBuffer(bytes: a.encoding))
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: a.encoding)
+            )
             #expect(first.status == .created)
             let again = try await client.execute(
-                uri: "/v1/blobs/signed", method: .post, headers: authorised, body: ByteBuffer(bytes: a.encoding))
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: a.encoding)
+            )
             #expect(again.status == .ok)
             #expect(try again.json(PutAnswer.self).stored == false)
             let fork: PutAnswer = try await client.execute(
-                uri: "/v1/blobs/signed", method: .post, headers: authorised, body: ByteBuffer(bytes: b.encoding)
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: b.encoding)
             ).json()
             #expect(fork.stored)
             #expect(fork.evidence == [Evidence.id(kind: .channelFork, a.id, b.id).hex])
@@ -98,18 +116,31 @@ struct PutAnswer: Decodable {
     @Test func tamperedSignedBlobIsRefusedAndNothingStored() async throws {
         try await withAPI { client, node in
             let blob = try SignedBlob.sign(
-                key: testKey(3), channel: try ChannelName("feed"), seq: 1, prev: .zero, timestamp: 1, payload: [1, 2])
+                key: testKey(3),
+                channel: try ChannelName("feed"),
+                seq: 1,
+                prev: .zero,
+                timestamp: 1,
+                payload: [1, 2]
+            )
             for index in [1, 40, blob.encoding.count - 1] {
                 var bytes = blob.encoding
                 bytes[index] ^= 0x10
                 let answer = try await client.execute(
-                    uri: "/v1/blobs/signed", method: .post, headers: authorised, body: ByteBuffer(bytes: bytes))
+                    uri: "/v1/blobs/signed",
+                    method: .post,
+                    headers: authorised,
+                    body: ByteBuffer(bytes: bytes)
+                )
                 #expect(answer.status == .badRequest)
                 #expect(answer.errorCode != nil)
             }
             let trailing = try await client.execute(
-                uri: "/v1/blobs/signed", method: .post, headers: authorised,
-                body: ByteBuffer(bytes: blob.encoding + [0]))
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: blob.encoding + [0])
+            )
             #expect(trailing.status == .badRequest)
             #expect(try node.store.stats().blobs == 0)
         }
@@ -119,14 +150,27 @@ struct PutAnswer: Decodable {
         try await withAPI(configure: { $0.maxBlobBytes = 1000 }) { client, node in
             let big = ByteBuffer(bytes: [UInt8](repeating: 7, count: 1001))
             let plain = try await client.execute(
-                uri: "/v1/blobs?channel=c", method: .post, headers: authorised, body: big)
+                uri: "/v1/blobs?channel=c",
+                method: .post,
+                headers: authorised,
+                body: big
+            )
             #expect(plain.status == .contentTooLarge)
             #expect(plain.errorCode == "too_large")
             let oversized = try SignedBlob.sign(
-                key: testKey(3), channel: try ChannelName("c"), seq: 1, prev: .zero, timestamp: 1,
-                payload: [UInt8](repeating: 1, count: 1001))
+                key: testKey(3),
+                channel: try ChannelName("c"),
+                seq: 1,
+                prev: .zero,
+                timestamp: 1,
+                payload: [UInt8](repeating: 1, count: 1001)
+            )
             let signed = try await client.execute(
-                uri: "/v1/blobs/signed", method: .post, headers: authorised, body: ByteBuffer(bytes: oversized.encoding))
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: oversized.encoding)
+            )
             #expect(signed.status == .contentTooLarge)
             #expect(try node.store.stats().blobs == 0)
         }
@@ -138,7 +182,11 @@ struct PutAnswer: Decodable {
             let headers: HTTPFields = header.map { [.authorization: $0] } ?? [:]
             for uri in ["/v1/blobs?channel=c", "/v1/blobs/signed"] {
                 let answer = try await client.execute(
-                    uri: uri, method: .post, headers: headers, body: ByteBuffer(string: "x"))
+                    uri: uri,
+                    method: .post,
+                    headers: headers,
+                    body: ByteBuffer(string: "x")
+                )
                 #expect(answer.status == .unauthorized)
                 #expect(answer.errorCode == "unauthorized")
             }
@@ -170,11 +218,17 @@ struct PutAnswer: Decodable {
     func invalidChannelNameIs400(_ encoded: String) async throws {
         try await withAPI { client, node in
             let answer = try await client.execute(
-                uri: "/v1/blobs?channel=\(encoded)", method: .post, headers: authorised, body: ByteBuffer(string: "x"))
+                uri: "/v1/blobs?channel=\(encoded)",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(string: "x")
+            )
             #expect(answer.status == .badRequest)
             #expect(answer.errorCode == "invalid_channel")
             let listing = try await client.execute(
-                uri: "/v1/channels/\(node.identity.publicKey.hex)/\(encoded)", method: .get)
+                uri: "/v1/channels/\(node.identity.publicKey.hex)/\(encoded)",
+                method: .get
+            )
             // An empty name leaves nothing for the route's name segment: no such route.
             #expect(listing.status == (encoded.isEmpty ? .notFound : .badRequest))
             #expect(try node.store.stats().blobs == 0)
@@ -184,7 +238,9 @@ struct PutAnswer: Decodable {
     @Test func channelNamesWithSlashesAndUnicodeRoundTrip() async throws {
         try await withAPI { client, node in
             let put: PutAnswer = try await client.execute(
-                uri: "/v1/blobs?channel=quorum%2Fvote%C3%A9", method: .post, headers: authorised,
+                uri: "/v1/blobs?channel=quorum%2Fvote%C3%A9",
+                method: .post,
+                headers: authorised,
                 body: ByteBuffer(string: "v")
             ).json()
             #expect(put.channel == "quorum/vote\u{e9}")
@@ -201,7 +257,9 @@ struct PutAnswer: Decodable {
     func badListingParametersAre400(_ query: String) async throws {
         try await withAPI { client, node in
             let answer = try await client.execute(
-                uri: "/v1/channels/\(node.identity.publicKey.hex)/c?\(query)", method: .get)
+                uri: "/v1/channels/\(node.identity.publicKey.hex)/c?\(query)",
+                method: .get
+            )
             #expect(answer.status == .badRequest)
             #expect(answer.errorCode == "invalid_parameter")
         }
@@ -230,8 +288,11 @@ struct PutAnswer: Decodable {
                         var ids: [String] = []
                         for put in 0..<putsPerClient {
                             let answer = try await client.execute(
-                                uri: "/v1/blobs?channel=client-\(clientIndex)", method: .post, headers: authorised,
-                                body: ByteBuffer(string: "\(clientIndex)-\(put)"))
+                                uri: "/v1/blobs?channel=client-\(clientIndex)",
+                                method: .post,
+                                headers: authorised,
+                                body: ByteBuffer(string: "\(clientIndex)-\(put)")
+                            )
                             #expect(answer.status == .created)
                             ids.append(try answer.json(PutAnswer.self).id)
                         }
@@ -244,7 +305,10 @@ struct PutAnswer: Decodable {
             #expect(try node.store.stats().blobs == clients * putsPerClient)
             for clientIndex in 0..<clients {
                 let blobs = try node.store.channel(
-                    author: node.identity.publicKey, name: try ChannelName("client-\(clientIndex)"), limit: 1000)
+                    author: node.identity.publicKey,
+                    name: try ChannelName("client-\(clientIndex)"),
+                    limit: 1000
+                )
                 #expect(blobs.map(\.seq) == Array(1...UInt64(putsPerClient)))
             }
         }

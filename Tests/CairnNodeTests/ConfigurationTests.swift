@@ -8,7 +8,9 @@ import Testing
 
     @Test func documentedDefaultFileIsTheEmbeddedOneAndParsesToTheDefaults() throws {
         let file = try String(
-            contentsOf: Self.repositoryRoot.appendingPathComponent("Config/cairn.toml"), encoding: .utf8)
+            contentsOf: Self.repositoryRoot.appendingPathComponent("Config/cairn.toml"),
+            encoding: .utf8
+        )
         #expect(file.trimmingCharacters(in: .newlines) == NodeConfiguration.defaultFileText)
         #expect(try NodeConfiguration(toml: file) == NodeConfiguration())
     }
@@ -31,7 +33,8 @@ import Testing
                 [storage]
                 max_blob_bytes = 4096
                 durable = false
-                """)
+                """
+        )
         #expect(config.network == "test")
         #expect(config.peers == [HostPort(host: "10.0.0.1", port: 7700), HostPort(host: "::1", port: 7700)])
         #expect(config.api.port == 0)
@@ -113,7 +116,12 @@ import Testing
         try await withTemporaryDirectory { root in
             let directory = DataDirectory(path: root)
             try "not a key".write(toFile: directory.keyPath, atomically: true, encoding: .utf8)
-            #expect(throws: DataDirectoryError.malformed(path: directory.keyPath, reason: "expected 64 hexadecimal characters")) {
+            #expect(
+                throws: DataDirectoryError.malformed(
+                    path: directory.keyPath,
+                    reason: "expected 64 hexadecimal characters"
+                )
+            ) {
                 try directory.loadKey()
             }
         }

@@ -14,7 +14,10 @@ import Testing
                 _ = try await node.publish(channel: try ChannelName("c"), payload: [UInt8(index)])
             }
             async let response = client.execute(
-                uri: "/v1/events?topics=blob", method: .get, headers: [.init("Last-Event-ID")!: "1"])
+                uri: "/v1/events?topics=blob",
+                method: .get,
+                headers: [.init("Last-Event-ID")!: "1"]
+            )
             #expect(await eventually { await node.subscriberCount == 1 })
             let live = try await node.publish(channel: try ChannelName("c"), payload: [4])
             let delivered = try node.store.stats().lastEventSeq

@@ -44,7 +44,8 @@ final class HostilePeer {
         var handshake = Handshake.StateMachine(
             role: .initiator,
             configuration: Handshake.Configuration(networkKey: NetworkKey(networkName: network), localKey: key),
-            ephemeral: EphemeralKey.generate())
+            ephemeral: EphemeralKey.generate()
+        )
         var actions = handshake.start(now: 0)
         while channel == nil {
             for action in actions {
@@ -72,8 +73,13 @@ final class HostilePeer {
             let author = try SigningKey(seed: [UInt8](repeating: 0x33, count: 32))
             for seq in 1...3 {
                 let blob = try SignedBlob.sign(
-                    key: author, channel: try ChannelName("forged"), seq: 1, prev: .zero, timestamp: UInt64(seq),
-                    payload: Array("forged \(seq)".utf8))
+                    key: author,
+                    channel: try ChannelName("forged"),
+                    seq: 1,
+                    prev: .zero,
+                    timestamp: UInt64(seq),
+                    payload: Array("forged \(seq)".utf8)
+                )
                 var bytes = blob.encoding
                 bytes[bytes.count - 1] ^= 0x01
                 try sendMessage(.blob(bytes))

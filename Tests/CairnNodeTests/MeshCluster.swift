@@ -2,7 +2,7 @@ import CairnCore
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Real `cairn node` processes on 127.0.0.1 with fast timers, each in its own temporary data directory.
@@ -54,7 +54,8 @@ final class MeshCluster: @unchecked Sendable {
         request.httpBody = Data(payload.utf8)
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: request)
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["id"] as? String
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let id = object["id"] as? String
         else { throw ClusterError.badAnswer(String(decoding: data, as: UTF8.self)) }
         return id
     }
@@ -90,7 +91,10 @@ final class MeshCluster: @unchecked Sendable {
 
     /// Whether node `index` holds blob `id`.
     func has(_ id: String, on index: Int) async -> Bool {
-        guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(apis[index])/v1/blobs/\(id)/payload")!)
+        guard
+            let (_, response) = try? await URLSession.shared.data(
+                from: URL(string: "\(apis[index])/v1/blobs/\(id)/payload")!
+            )
         else { return false }
         return (response as? HTTPURLResponse)?.statusCode == 200
     }
@@ -109,7 +113,8 @@ final class MeshCluster: @unchecked Sendable {
 
     /// The node keys of node `index`'s connected peers.
     func peerIDs(of index: Int) async -> [String] {
-        guard let object = try? await get("/v1/peers", on: index), let peers = object["peers"] as? [[String: Any]] else {
+        guard let object = try? await get("/v1/peers", on: index), let peers = object["peers"] as? [[String: Any]]
+        else {
             return []
         }
         return peers.compactMap { $0["id"] as? String }

@@ -56,7 +56,9 @@ import Testing
             defer { cluster.stopAll() }
             try await cluster.start()
             try await cluster.start(
-                peers: [0], config: MeshCluster.testConfiguration + "\n[node]\nnetwork = \"elsewhere\"\n")
+                peers: [0],
+                config: MeshCluster.testConfiguration + "\n[node]\nnetwork = \"elsewhere\"\n"
+            )
             // Many heartbeats' worth of dial attempts: the condition must stay false for the whole window.
             let connected = await eventually(timeout: .seconds(3)) { await !cluster.peerIDs(of: 1).isEmpty }
             #expect(!connected, "a node of another network completed a handshake")
@@ -71,7 +73,10 @@ import Testing
         try await withTemporaryDirectory { root in
             let port = try freeTCPPort()
             let node = try NodeProcess(
-                data: root, listen: "127.0.0.1:\(port)", extraArguments: ["--peer", "127.0.0.1:\(port)"])
+                data: root,
+                listen: "127.0.0.1:\(port)",
+                extraArguments: ["--peer", "127.0.0.1:\(port)"]
+            )
             defer { node.stop(signal: SIGKILL) }
             guard let api = await node.waitForAPI() else {
                 Issue.record("node did not start: \(node.log)")
@@ -124,11 +129,15 @@ import Testing
 
                     send_budget_lazy_bytes = 65536
                     send_budget_total_bytes = \(budget)
-                    """)
+                    """
+            )
             let target = try #require(HostPort(parsing: cluster.meshAddresses[0]))
             let sloth = try HostilePeer(
-                host: target.host, port: target.port, key: try SigningKey(seed: [UInt8](repeating: 0x44, count: 32)),
-                receiveBufferBytes: 4096)
+                host: target.host,
+                port: target.port,
+                key: try SigningKey(seed: [UInt8](repeating: 0x44, count: 32)),
+                receiveBufferBytes: 4096
+            )
             let connected = await eventually { await cluster.peerIDs(of: 0).count == 1 }
             #expect(connected)
             let rssBefore = cluster.nodes[0].residentBytes
@@ -147,7 +156,9 @@ import Testing
             let dropped = await eventually { await cluster.peerIDs(of: 0).isEmpty }
             #expect(dropped, "the peer that never reads is still connected")
             let metrics = try await cluster.metricsText(of: 0)
-            #expect(metrics.contains("cairn_peers_too_slow_total 1") || metrics.contains("cairn_peers_too_slow_total 2"))
+            #expect(
+                metrics.contains("cairn_peers_too_slow_total 1") || metrics.contains("cairn_peers_too_slow_total 2")
+            )
             let rssAfter = cluster.nodes[0].residentBytes
             // 16 MB went out to nobody; the node's memory must not have grown by anything like it.
             #expect(rssAfter - rssBefore < 64 * 1024 * 1024, "resident memory grew from \(rssBefore) to \(rssAfter)")

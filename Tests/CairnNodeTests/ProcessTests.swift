@@ -15,7 +15,10 @@ import Testing
             var acknowledged: [(id: String, payload: Data)] = []
             for index in 0..<20 {
                 let payload = Data("blob \(index) \(UUID())".utf8)
-                let put = try NodeProcess.run(["put", "--data", data, "--api", api, "--channel", "log"], stdin: payload)
+                let put = try NodeProcess.run(
+                    ["put", "--data", data, "--api", api, "--channel", "log"],
+                    stdin: payload
+                )
                 #expect(put.status == 0, "put failed: \(put.stderr)")
                 let id = String(decoding: put.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(BlobID(hex: id) != nil)
@@ -36,7 +39,9 @@ import Testing
             }
             // The channel continues where it was: the next put is seq 21.
             let next = try NodeProcess.run(
-                ["put", "--data", data, "--api", restarted, "--channel", "log", "--json"], stdin: Data("next".utf8))
+                ["put", "--data", data, "--api", restarted, "--channel", "log", "--json"],
+                stdin: Data("next".utf8)
+            )
             let answer = try JSONSerialization.jsonObject(with: next.stdout) as? [String: Any]
             #expect(answer?["seq"] as? Int == 21)
         }

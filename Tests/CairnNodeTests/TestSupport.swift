@@ -22,7 +22,9 @@ func testKey(_ byte: UInt8) -> SigningKey {
 
 /// A node on a real loop and a real LMDB store in `directory`, torn down after `body`.
 func withNode<T>(
-    in directory: String, identity: SigningKey = testKey(9), configure: (inout NodeConfiguration) -> Void = { _ in },
+    in directory: String,
+    identity: SigningKey = testKey(9),
+    configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: (Node) async throws -> T
 ) async throws -> T {
     var configuration = NodeConfiguration()
@@ -50,12 +52,18 @@ let testToken = "test-token-0123456789abcdef"
 
 /// The API of a fresh node, driven through Hummingbird's test client.
 func withAPI<T: Sendable>(
-    _ setup: TestingSetup = .router, configure: (inout NodeConfiguration) -> Void = { _ in },
+    _ setup: TestingSetup = .router,
+    configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, Node) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { directory in
         try await withNode(in: directory, configure: configure) { node in
-            let server = APIServer(node: node, token: testToken, registry: PrometheusCollectorRegistry(), version: "test")
+            let server = APIServer(
+                node: node,
+                token: testToken,
+                registry: PrometheusCollectorRegistry(),
+                version: "test"
+            )
             let app = Application(router: server.router())
             return try await app.test(setup) { client in try await body(client, node) }
         }

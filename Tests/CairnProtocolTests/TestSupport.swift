@@ -138,7 +138,6 @@ func fixedTranscript() -> Transcript {
 /// A small deterministic generator for reproducible splits and fuzz inputs: the package's own SplitMix64.
 typealias SeededGenerator = SeededRandom
 
-
 /// Cuts `bytes` into pieces of random lengths (including empty pieces).
 func randomSplits(_ bytes: [UInt8], maxPiece: Int, using generator: inout SeededGenerator) -> [[UInt8]] {
     var pieces: [[UInt8]] = []

@@ -47,8 +47,13 @@ final class Mesh {
     static let evidenceOfferedOnConnect = 256
 
     init(
-        configuration: MeshConfiguration, loop: EventLoop, identity: SigningKey, store: BlobStore, logger: Logger,
-        clock: @escaping @Sendable () -> UInt64, seed: UInt64
+        configuration: MeshConfiguration,
+        loop: EventLoop,
+        identity: SigningKey,
+        store: BlobStore,
+        logger: Logger,
+        clock: @escaping @Sendable () -> UInt64,
+        seed: UInt64
     ) {
         self.configuration = configuration
         self.loop = loop
@@ -61,9 +66,14 @@ final class Mesh {
         wireLimits = WireMessage.Limits(maxBlobBytes: maxBlob, maxEvidenceBytes: 2 + 2 * (4 + maxBlob))
         gossip = Gossip.StateMachine(configuration: configuration.gossip, localID: identity.publicKey, seed: seed)
         peerManager = PeerManager.StateMachine(
-            configuration: configuration.peers, localKey: identity.publicKey, seed: seed &+ 1)
+            configuration: configuration.peers,
+            localKey: identity.publicKey,
+            seed: seed &+ 1
+        )
         let (operations, continuation) = AsyncStream.makeStream(
-            of: PeerBookOperation.self, bufferingPolicy: .bufferingOldest(Self.maxQueuedPeerBookWrites))
+            of: PeerBookOperation.self,
+            bufferingPolicy: .bufferingOldest(Self.maxQueuedPeerBookWrites)
+        )
         peerBook = continuation
         persistence = Task { [store, logger] in
             for await operation in operations {
@@ -90,7 +100,9 @@ final class Mesh {
         let listener = try TCPStream(loop: loop.uvLoop)
         guard
             let address = SocketAddress(
-                numericHost: configuration.listen.host, port: configuration.listen.port)
+                numericHost: configuration.listen.host,
+                port: configuration.listen.port
+            )
         else {
             listener.close()
             throw .libuv(operation: "listen \(configuration.listen)", code: -22, message: "expected a numeric address")
@@ -148,7 +160,10 @@ final class Mesh {
             { timer in
                 guard let data = timer?.pointee.data else { return }
                 Unmanaged<Mesh>.fromOpaque(data).takeUnretainedValue().heartbeat()
-            }, interval, interval)
+            },
+            interval,
+            interval
+        )
         self.timer = timer
     }
 
@@ -189,11 +204,14 @@ final class Mesh {
         let mesh = gossip.meshPeers
         return peerManager.peers.map { info in
             PeerSummary(
-                id: info.key, direction: info.direction == .inbound ? "inbound" : "outbound",
+                id: info.key,
+                direction: info.direction == .inbound ? "inbound" : "outbound",
                 address: info.address?.description ?? connections[info.connection]?.address?.description,
-                score: info.score, mesh: mesh.contains(info.key),
+                score: info.score,
+                mesh: mesh.contains(info.key),
                 connectedAtMilliseconds: info.connectedAtMilliseconds,
-                queuedBytes: connections[info.connection]?.sendQueue.queuedBytes ?? 0)
+                queuedBytes: connections[info.connection]?.sendQueue.queuedBytes ?? 0
+            )
         }.sorted { $0.id < $1.id }
     }
 
@@ -201,7 +219,11 @@ final class Mesh {
 
     private func newConnection(_ stream: TCPStream, direction: PeerManager.Direction) -> MeshConnection {
         let connection = MeshConnection(
-            id: nextConnectionID, direction: direction, stream: stream, budget: configuration.sendBudget)
+            id: nextConnectionID,
+            direction: direction,
+            stream: stream,
+            budget: configuration.sendBudget
+        )
         nextConnectionID += 1
         connections[connection.id] = connection
         let id = connection.id
@@ -268,7 +290,8 @@ final class Mesh {
         var handshake = Handshake.StateMachine(
             role: role,
             configuration: Handshake.Configuration(networkKey: networkKey, localKey: identity),
-            ephemeral: EphemeralKey.generate())
+            ephemeral: EphemeralKey.generate()
+        )
         let actions = handshake.start(now: clock())
         connection.phase = .handshaking(handshake)
         connection.stream.startReading()
@@ -329,7 +352,8 @@ final class Mesh {
                 connection.stream.write(bytes)
             case .established(let session, let unconsumed):
                 connection.phase = .established(
-                    SecureChannel(session: session, maxPlaintextBytes: wireLimits.maxEvidenceBytes + 64))
+                    SecureChannel(session: session, maxPlaintextBytes: wireLimits.maxEvidenceBytes + 64)
+                )
                 connection.remoteKey = session.remoteKey
                 perform(peerManager.handshakeCompleted(connection.id, remote: session.remoteKey, now: clock()))
                 guard connections[connection.id] != nil else { return }
@@ -340,7 +364,8 @@ final class Mesh {
             case .fail(let error):
                 logger.debug(
                     "handshake failed",
-                    metadata: ["peer": "\(connection.address?.description ?? "?")", "error": "\(error)"])
+                    metadata: ["peer": "\(connection.address?.description ?? "?")", "error": "\(error)"]
+                )
                 perform(peerManager.offence(.handshakeFailure, on: connection.id, now: clock()))
                 close(connection.id, reason: nil, notify: true)
             }
@@ -350,7 +375,8 @@ final class Mesh {
     private func channelFailed(_ error: ChannelError, on connection: MeshConnection) {
         logger.info(
             "closing a connection whose byte stream is corrupt",
-            metadata: ["peer": "\(connection.remoteKey?.hex.prefix(16) ?? "?")", "error": "\(error)"])
+            metadata: ["peer": "\(connection.remoteKey?.hex.prefix(16) ?? "?")", "error": "\(error)"]
+        )
         let offence: PeerManager.Offence
         if case .frameTooLarge = error { offence = .oversizedFrame } else { offence = .malformedFrame }
         perform(peerManager.offence(offence, on: connection.id, now: clock()))
@@ -370,7 +396,10 @@ final class Mesh {
             perform(peerManager.offence(offence, on: connection.id, now: clock()))
             return
         }
-        metrics.received(message.type, bytes: plaintext.count + SecureChannel.lengthPrefixBytes + SecureChannel.tagBytes)
+        metrics.received(
+            message.type,
+            bytes: plaintext.count + SecureChannel.lengthPrefixBytes + SecureChannel.tagBytes
+        )
         let now = clock()
         switch message {
         case .hello(let port):
@@ -408,7 +437,8 @@ final class Mesh {
             metrics.slowPeerDisconnects.increment()
             logger.notice(
                 "disconnecting a peer that does not read",
-                metadata: ["peer": "\(connection.remoteKey?.hex.prefix(16) ?? "?")"])
+                metadata: ["peer": "\(connection.remoteKey?.hex.prefix(16) ?? "?")"]
+            )
             close(connection.id, reason: .tooSlow, notify: true)
             return
         }
@@ -481,7 +511,10 @@ final class Mesh {
             do {
                 evidence = try await store.put(blob).evidence
             } catch {
-                logger.warning("could not store a replicated blob", metadata: ["id": "\(blob.id)", "error": "\(error)"])
+                logger.warning(
+                    "could not store a replicated blob",
+                    metadata: ["id": "\(blob.id)", "error": "\(error)"]
+                )
                 evidence = []
             }
             mesh.execute { mesh in

@@ -21,8 +21,13 @@ public struct MeshConfiguration: Sendable {
 
     /// Assembles the configuration.
     public init(
-        network: String, listen: HostPort, bootstrap: [HostPort], gossip: GossipConfiguration,
-        peers: PeerConfiguration, sendBudget: SendQueue.Budget, maxBlobBytes: Int
+        network: String,
+        listen: HostPort,
+        bootstrap: [HostPort],
+        gossip: GossipConfiguration,
+        peers: PeerConfiguration,
+        sendBudget: SendQueue.Budget,
+        maxBlobBytes: Int
     ) {
         self.network = network
         self.listen = listen

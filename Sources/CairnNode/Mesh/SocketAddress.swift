@@ -18,7 +18,9 @@ struct SocketAddress: CustomStringConvertible, Sendable {
                     uv_ip6_addr(host, Int32(port), $0) == 0
                 }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { uv_ip4_addr(host, Int32(port), $0) == 0 }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                uv_ip4_addr(host, Int32(port), $0) == 0
+            }
         }
         guard ok else { return nil }
         self.storage = storage
@@ -31,9 +33,13 @@ struct SocketAddress: CustomStringConvertible, Sendable {
     var port: Int {
         withUnsafePointer(to: storage) { pointer in
             if Int32(storage.ss_family) == AF_INET6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                Int(UInt16(bigEndian: $0.pointee.sin_port))
+            }
         }
     }
 
@@ -42,9 +48,13 @@ struct SocketAddress: CustomStringConvertible, Sendable {
         var buffer = [CChar](repeating: 0, count: 64)
         withUnsafePointer(to: storage) { pointer in
             if Int32(storage.ss_family) == AF_INET6 {
-                _ = pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { uv_ip6_name($0, &buffer, buffer.count) }
+                _ = pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    uv_ip6_name($0, &buffer, buffer.count)
+                }
             } else {
-                _ = pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { uv_ip4_name($0, &buffer, buffer.count) }
+                _ = pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    uv_ip4_name($0, &buffer, buffer.count)
+                }
             }
         }
         return String(cString: buffer)
@@ -54,7 +64,9 @@ struct SocketAddress: CustomStringConvertible, Sendable {
 
     /// Resolves `host` (a name or a numeric address) on the loop with `uv_getaddrinfo`.
     static func resolve(
-        host: String, port: Int, loop: UnsafeMutablePointer<uv_loop_t>,
+        host: String,
+        port: Int,
+        loop: UnsafeMutablePointer<uv_loop_t>,
         completion: @escaping (SocketAddress?) -> Void
     ) {
         if let numeric = SocketAddress(numericHost: host, port: port) {
@@ -73,23 +85,32 @@ struct SocketAddress: CustomStringConvertible, Sendable {
         request.pointee.data = Unmanaged.passRetained(Context(port: port, completion: completion)).toOpaque()
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        let rc = uv_getaddrinfo(loop, request, { request, status, result in
-            guard let request else { return }
-            let context = Unmanaged<Context>.fromOpaque(request.pointee.data).takeRetainedValue()
-            request.deallocate()
-            defer { if let result { uv_freeaddrinfo(result) } }
-            guard status == 0, let info = result, let address = info.pointee.ai_addr else {
-                context.completion(nil)
-                return
-            }
-            var storage = sockaddr_storage()
-            withUnsafeMutableBytes(of: &storage) { destination in
-                destination.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(info.pointee.ai_addrlen)))
-            }
-            var resolved = SocketAddress(storage: storage)
-            resolved.setPort(context.port)
-            context.completion(resolved)
-        }, host, nil, &hints)
+        let rc = uv_getaddrinfo(
+            loop,
+            request,
+            { request, status, result in
+                guard let request else { return }
+                let context = Unmanaged<Context>.fromOpaque(request.pointee.data).takeRetainedValue()
+                request.deallocate()
+                defer { if let result { uv_freeaddrinfo(result) } }
+                guard status == 0, let info = result, let address = info.pointee.ai_addr else {
+                    context.completion(nil)
+                    return
+                }
+                var storage = sockaddr_storage()
+                withUnsafeMutableBytes(of: &storage) { destination in
+                    destination.copyMemory(
+                        from: UnsafeRawBufferPointer(start: address, count: Int(info.pointee.ai_addrlen))
+                    )
+                }
+                var resolved = SocketAddress(storage: storage)
+                resolved.setPort(context.port)
+                context.completion(resolved)
+            },
+            host,
+            nil,
+            &hints
+        )
         if rc != 0 {
             Unmanaged<Context>.fromOpaque(request.pointee.data).release()
             request.deallocate()
@@ -101,9 +122,13 @@ struct SocketAddress: CustomStringConvertible, Sendable {
         let family = Int32(storage.ss_family)
         withUnsafeMutablePointer(to: &storage) { pointer in
             if family == AF_INET6 {
-                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port = UInt16(port).bigEndian }
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    $0.pointee.sin6_port = UInt16(port).bigEndian
+                }
             } else {
-                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port = UInt16(port).bigEndian }
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    $0.pointee.sin_port = UInt16(port).bigEndian
+                }
             }
         }
     }

@@ -35,8 +35,12 @@ final class TCPStream {
         uv_tcp_nodelay(handle, 1)
     }
 
-    private var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self) }
-    private var anyHandle: UnsafeMutablePointer<uv_handle_t> { UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self) }
+    private var stream: UnsafeMutablePointer<uv_stream_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+    }
+    private var anyHandle: UnsafeMutablePointer<uv_handle_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)
+    }
 
     private static func from(_ pointer: UnsafeMutableRawPointer?) -> TCPStream? {
         guard let data = pointer?.assumingMemoryBound(to: uv_handle_t.self).pointee.data else { return nil }
@@ -106,10 +110,17 @@ final class TCPStream {
             stream,
             { handle, _, buffer in
                 guard let stream = TCPStream.from(handle.map(UnsafeMutableRawPointer.init)), let buffer else { return }
-                let storage = stream.readBuffer ?? UnsafeMutableRawBufferPointer.allocate(
-                    byteCount: TCPStream.readBufferBytes, alignment: 16)
+                let storage =
+                    stream.readBuffer
+                    ?? UnsafeMutableRawBufferPointer.allocate(
+                        byteCount: TCPStream.readBufferBytes,
+                        alignment: 16
+                    )
                 stream.readBuffer = storage
-                buffer.pointee = uv_buf_init(storage.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(storage.count))
+                buffer.pointee = uv_buf_init(
+                    storage.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    UInt32(storage.count)
+                )
             },
             { handle, count, buffer in
                 guard let stream = TCPStream.from(handle.map(UnsafeMutableRawPointer.init)) else { return }
@@ -118,7 +129,8 @@ final class TCPStream {
                 } else if count < 0 {
                     stream.finish(Int32(count) == UV_EOF.rawValue ? nil : Int32(count))
                 }
-            })
+            }
+        )
         if rc != 0 { finish(rc) }
     }
 
