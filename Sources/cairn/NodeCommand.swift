@@ -62,6 +62,7 @@ struct NodeCommand: AsyncParsableCommand {
         storeConfiguration.maxPendingWrites = configuration.maxPendingWrites
         storeConfiguration.maxPayloadBytes = configuration.maxBlobBytes
         storeConfiguration.durable = configuration.durable
+        storeConfiguration.maxPeerRecords = configuration.peerPolicy.maxKnownAddresses
         let store: BlobStore
         do {
             store = try BlobStore(configuration: storeConfiguration, logger: Logger(label: "cairn.store"))
