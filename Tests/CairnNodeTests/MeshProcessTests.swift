@@ -132,6 +132,7 @@ import Testing
                     """
             )
             let target = try #require(HostPort(parsing: cluster.meshAddresses[0]))
+            let descriptorsBefore = cluster.nodes[0].openFileDescriptors
             let sloth = try HostilePeer(
                 host: target.host,
                 port: target.port,
@@ -162,6 +163,10 @@ import Testing
             let rssAfter = cluster.nodes[0].residentBytes
             // 16 MB went out to nobody; the node's memory must not have grown by anything like it.
             #expect(rssAfter - rssBefore < 64 * 1024 * 1024, "resident memory grew from \(rssBefore) to \(rssAfter)")
+            // The node closed its socket although the peer never read a byte (no goodbye left waiting to drain).
+            let node = cluster.nodes[0]
+            let socketClosed = await eventually { node.openFileDescriptors <= descriptorsBefore }
+            #expect(socketClosed, "the node still holds the slow peer's socket")
             #expect(sloth.isClosedByRemote(within: .seconds(10)))
         }
     }

@@ -309,8 +309,7 @@ final class Mesh {
             let goodbye = try? WireMessage.goodbye(reason).encoded(), let sealed = try? channel.seal(goodbye)
         {
             connection.phase = .closed
-            connection.stream.write(sealed)
-            connection.stream.shutdownThenClose()
+            connection.stream.writeNowThenClose(sealed)
         } else {
             connection.phase = .closed
             connection.stream.close()

@@ -180,19 +180,17 @@ final class TCPStream {
         if !isClosed { onWritable() }
     }
 
-    /// Flushes queued writes, then closes (used to deliver a goodbye before hanging up).
-    func shutdownThenClose() {
+    /// Writes what the kernel takes at once of `bytes` (best effort, never queued), then closes. For a goodbye:
+    /// a peer that stopped reading must not keep the connection open by leaving it unflushed.
+    func writeNowThenClose(_ bytes: [UInt8]) {
         guard !isClosed else { return }
-        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        let rc = uv_shutdown(request, stream) { request, _ in
-            let owner = TCPStream.from(request?.pointee.handle.map(UnsafeMutableRawPointer.init))
-            request?.deallocate()
-            owner?.close()
+        bytes.withUnsafeBytes { raw in
+            var buffer = uv_buf_init(
+                UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                UInt32(raw.count))
+            _ = uv_try_write(stream, &buffer, 1)
         }
-        if rc != 0 {
-            request.deallocate()
-            close()
-        }
+        close()
     }
 
     /// Closes the handle; `onEnd` is not called for a close we asked for. Idempotent.
