@@ -196,7 +196,15 @@ extension Gossip {
             if large && !requested { actions.append(penalise(peer, .unrequestedLargeBlob)) }
             peers[peer]!.knownIDs.insert(id)
             if !requested {
-                if !large { peers[peer]!.lastPushAt = now }
+                if !large {
+                    peers[peer]!.lastPushAt = now
+                    // A peer that pushes to us has us in its mesh: take it into ours (up to D_high), so mesh links
+                    // become symmetric without a GRAFT message and a node that joined late is pushed to as well.
+                    if !mesh.contains(peer), mesh.count < configuration.meshDegreeHigh {
+                        mesh.insert(peer)
+                        counters.reciprocalGrafts += 1
+                    }
+                }
                 if !peers[peer]!.pushedIDs.insert(id) {
                     peers[peer]!.repeatsThisHeartbeat += 1
                     if peers[peer]!.repeatsThisHeartbeat > configuration.duplicateFloodThreshold,

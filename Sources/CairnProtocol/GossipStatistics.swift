@@ -43,6 +43,8 @@ public struct GossipStatistics: Sendable, Equatable {
     public var duplicateEvidence = 0
     /// Penalties emitted.
     public var penalties = 0
+    /// Peers taken into the mesh because they pushed a blob to this node.
+    public var reciprocalGrafts = 0
     /// Ids forgotten by the seen-cache to stay within `seenCacheEntries`.
     public var seenCacheEvictions = 0
     /// Announcements ignored because `maxPendingWants` ids were already being fetched.

@@ -67,10 +67,11 @@ struct GossipMeshTests {
         let largeIDs = Set(workload.large.map(\.id))
         let worstLargeCrossing = mesh.crossings.filter { largeIDs.contains($0.key.id) }.values.max() ?? 0
         #expect(worstLargeCrossing <= 1)
-        // Small blobs are pushed to the mesh, so each node gets a few copies, bounded by the mesh degree.
+        // Small blobs are pushed to the mesh, so each node gets a few copies, bounded by the mesh's upper bound
+        // (peers that push to a node join its mesh, up to D_high).
         for blob in workload.small {
             let transfers = mesh.blobDeliveries[blob.id] ?? 0
-            #expect(transfers <= (GossipConfiguration().meshDegree + 1) * minimum)
+            #expect(transfers <= (GossipConfiguration().meshDegreeHigh + 1) * minimum)
         }
         #expect(mesh.penalties == [])
         for node in mesh.nodes {

@@ -99,6 +99,20 @@ extension Array where Element == Gossip.Action {
 struct GossipStateMachineTests {
     typealias F = GossipFixture
 
+    @Test func peerThatPushesJoinsTheMeshUpToTheHighBound() {
+        var router = GossipFixture.router(peerCount: 20)
+        let outsider = (1...20).map(GossipFixture.peer).first { !router.meshPeers.contains($0) }!
+        #expect(router.meshPeers.count == GossipConfiguration().meshDegree)
+        let blob = GossipFixture.blob(tag: 1)
+        _ = router.receive(.blob(blob.encoding), from: outsider, now: 10)
+        #expect(router.meshPeers.contains(outsider))
+        // Never beyond D_high: pushes from every other non-mesh peer fill the mesh to the bound and no further.
+        for index in 1...20 where !router.meshPeers.contains(GossipFixture.peer(index)) {
+            _ = router.receive(.blob(GossipFixture.blob(tag: UInt64(100 + index)).encoding), from: GossipFixture.peer(index), now: 20)
+        }
+        #expect(router.meshPeers.count == GossipConfiguration().meshDegreeHigh)
+    }
+
     @Test func smallBlobIsPushedEagerlyToMeshPeersOnly() {
         var router = F.router(peerCount: 10) {
             $0.meshDegree = 3; $0.lazyDegree = 0

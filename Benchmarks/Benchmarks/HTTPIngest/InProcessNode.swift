@@ -13,14 +13,21 @@ enum InProcessNode {
     /// The bearer token the API demands of POSTs.
     static let token = "bench-token-0123456789abcdef"
 
+    /// A logger for the server: cancelling it after the run logs an "already closed" shutdown error.
+    static let serverLogger: Logger = {
+        var logger = Logger(label: "cairn.bench.http")
+        logger.logLevel = .critical
+        return logger
+    }()
+
     /// Runs `body` with the port the API listens on.
-    static func withAPI<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
+    /// - Parameter durable: `false` opens the store with `MDB_NOSYNC`, to show what the fsyncs cost.
+    static func withAPI<T: Sendable>(durable: Bool = true, _ body: (Int) async throws -> T) async throws -> T {
         let directory = try TemporaryDirectory(label: "http")
         defer { directory.remove() }
-        let store = try BlobStore(
-            configuration: StoreIngest.configuration(directory: directory.path),
-            logger: StoreIngest.quietLogger
-        )
+        var storeConfiguration = StoreIngest.configuration(directory: directory.path)
+        storeConfiguration.durable = durable
+        let store = try BlobStore(configuration: storeConfiguration, logger: StoreIngest.quietLogger)
         let loop = try EventLoop()
         let node = Node(
             configuration: NodeConfiguration(),
@@ -39,7 +46,7 @@ enum InProcessNode {
                 if let port = channel.localAddress?.port { portContinuation.yield(port) }
                 portContinuation.finish()
             },
-            logger: StoreIngest.quietLogger
+            logger: serverLogger
         )
         defer {
             store.close()
