@@ -33,8 +33,8 @@ public final class EventLoop: @unchecked Sendable {
     private let threadID = Mutex<pthread_t?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
-    /// The executor that runs actor jobs on this loop.
-    public private(set) lazy var executor: LoopExecutor = LoopExecutor(loop: self)
+    /// The executor that runs actor jobs on this loop; set in `init` before the thread starts, never changed.
+    public private(set) var executor: LoopExecutor!
 
     /// Creates the loop and starts its thread.
     /// - Parameter name: the thread's name, as shown by debuggers and `top -H`.
@@ -59,6 +59,7 @@ public final class EventLoop: @unchecked Sendable {
             throw Self.error("uv_async_init", rc)
         }
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        executor = LoopExecutor(loop: self)
         let thread = Thread { [self] in self.run() }
         thread.name = name
         self.thread = thread
@@ -82,13 +83,14 @@ public final class EventLoop: @unchecked Sendable {
         return pthread_equal(id, pthread_self()) != 0
     }
 
-    /// Runs `body` on the loop thread, after work queued before it.
+    /// Runs `body` on the loop thread, after work queued before it. After `shutdown()` it is dropped: late
+    /// completions (a verification, a commit) have nothing left to update.
     public func execute(_ body: @escaping @Sendable () -> Void) {
-        enqueue(.closure(body))
+        _ = enqueue(.closure(body))
     }
 
     func enqueue(job: UnownedJob) {
-        enqueue(.job(job))
+        precondition(enqueue(.job(job)), "an actor job was handed to an event loop after shutdown")
     }
 
     /// Stops the loop after the work already queued and waits for its thread to end. Idempotent.
@@ -98,20 +100,23 @@ public final class EventLoop: @unchecked Sendable {
             return !done
         }
         guard first else { return }
-        pending.withLock { $0.stopping = true }
-        uv_async_send(wakeup)
+        pending.withLock { state in
+            state.stopping = true
+            uv_async_send(wakeup)
+        }
         finished.wait()
         uv_loop_close(loop)
     }
 
-    private func enqueue(_ work: Work) {
-        let accepted = pending.withLock { state -> Bool in
+    /// Queues work and wakes the loop; `false` once the loop is stopping.
+    private func enqueue(_ work: Work) -> Bool {
+        pending.withLock { state -> Bool in
             guard !state.stopping else { return false }
             state.work.append(work)
+            // Sent under the lock, so that no wake-up can reach a handle that `shutdown` has closed.
+            uv_async_send(wakeup)
             return true
         }
-        precondition(accepted, "work was handed to an event loop after shutdown")
-        uv_async_send(wakeup)
     }
 
     private func run() {
@@ -120,23 +125,25 @@ public final class EventLoop: @unchecked Sendable {
         finished.signal()
     }
 
+    /// Runs the work queued so far, one batch per wake-up, so that a steady stream of hand-offs cannot starve
+    /// sockets and timers; more work re-arms the wake-up.
     private func drain() {
-        while true {
-            let (batch, stopping) = pending.withLock { state in
-                let batch = state.work
-                state.work.removeAll(keepingCapacity: true)
-                return (batch, state.stopping)
+        let batch = pending.withLock { state in
+            let batch = state.work
+            state.work.removeAll(keepingCapacity: true)
+            return batch
+        }
+        for work in batch {
+            switch work {
+            case .closure(let body): body()
+            case .job(let job): job.runSynchronously(on: executor.asUnownedSerialExecutor())
             }
-            if batch.isEmpty {
-                if stopping { closeAllHandles() }
-                return
-            }
-            for work in batch {
-                switch work {
-                case .closure(let body): body()
-                case .job(let job): job.runSynchronously(on: executor.asUnownedSerialExecutor())
-                }
-            }
+        }
+        let (more, stopping) = pending.withLock { (!$0.work.isEmpty, $0.stopping) }
+        if more {
+            uv_async_send(wakeup)
+        } else if stopping {
+            closeAllHandles()
         }
     }
 

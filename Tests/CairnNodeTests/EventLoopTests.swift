@@ -42,12 +42,23 @@ actor LoopBound {
         let loop = try EventLoop()
         defer { loop.shutdown() }
         let actor = LoopBound(loop: loop)
-        await withTaskGroup(of: Void.self) { group in
+        let onLoop = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<500 {
-                group.addTask { _ = await actor.record(index) }
+                group.addTask { await actor.record(index) }
             }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
+        #expect(onLoop.count == 500)
+        #expect(onLoop.allSatisfy { $0 })
         #expect(await actor.log.sorted() == Array(0..<500))
+    }
+
+    @Test func workHandedOverAfterShutdownIsDropped() throws {
+        let loop = try EventLoop()
+        loop.shutdown()
+        let ran = Mutex(false)
+        loop.execute { ran.withLock { $0 = true } }
+        #expect(!ran.withLock { $0 })
     }
 
     @Test func shutdownIsIdempotent() throws {
