@@ -33,7 +33,7 @@ extension APIServer {
         let node = node
         let body = ResponseBody { writer in
             var lastSent = resumeAfter
-            while true {
+            while !node.isShuttingDown {
                 let page = try Self.read { try node.store.events(after: lastSent, limit: Self.replayPageSize) }
                 for event in page where topics?.contains(event.topic) ?? true {
                     try await writer.write(ByteBuffer(string: Self.frame(event, store: node.store)))

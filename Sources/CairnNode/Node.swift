@@ -1,9 +1,11 @@
 import CairnCore
 import CairnProtocol
 import CairnStore
+import DequeModule
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// The node: its identity, its store and the state that only the event loop touches.
 ///
@@ -26,11 +28,15 @@ public actor Node {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     private let logger: Logger
-    /// The newest blob this node signed on each of its channels, including ones whose commit is still in flight.
-    private var heads: [ChannelName: (seq: UInt64, id: BlobID)] = [:]
+    /// Channels with a publish in flight, each with the publishes waiting their turn, in arrival order.
+    private var publishing: [ChannelName: Deque<CheckedContinuation<Void, Never>>] = [:]
     private var subscribers: [Int: Subscriber] = [:]
     private var nextSubscriberID = 0
     private var acceptingWork = true
+    private let shutdownFlag = Atomic<Bool>(false)
+
+    /// `true` once shutdown began; long-running readers (event-stream replays) stop when they see it.
+    public nonisolated var isShuttingDown: Bool { shutdownFlag.load(ordering: .relaxed) }
     private var mesh: Mesh?
     private let droppedSubscribers = Counter(label: "cairn_sse_subscribers_dropped_total")
 
@@ -69,13 +75,14 @@ public actor Node {
         guard payload.count <= configuration.maxBlobBytes else {
             throw .invalid(.blobTooLarge(size: payload.count, limit: configuration.maxBlobBytes))
         }
-        let stored: (seq: UInt64, id: BlobID)?
+        try await takeTurn(on: channel)
+        defer { endTurn(on: channel) }
+        let previous: (seq: UInt64, id: BlobID)?
         do {
-            stored = try store.head(author: identity.publicKey, name: channel)
+            previous = try store.head(author: identity.publicKey, name: channel)
         } catch {
             throw .store(error)
         }
-        let previous = [heads[channel], stored].compactMap { $0 }.max { $0.seq < $1.seq }
         let blob: SignedBlob
         do {
             blob = try SignedBlob.sign(
@@ -89,17 +96,46 @@ public actor Node {
         } catch {
             throw .invalid(error)
         }
-        heads[channel] = (blob.seq, blob.id)
         do {
             _ = try await store.put(blob)
         } catch {
-            // The chain may now point at a blob that was never stored: re-read the head from the store next time.
-            if heads[channel]?.id == blob.id { heads[channel] = nil }
             throw .store(error)
         }
         mesh?.publish(blob)
         return blob
     }
+
+    /// Waits until no other publish on `channel` is in flight. Publishes on one channel are signed one after the
+    /// other, each after its predecessor committed, so a failed put can never leave a later blob pointing at a
+    /// blob that does not exist. Different channels proceed in parallel and share group commits.
+    /// - Throws: `NodeError.store(.tooManyPending)` when too many publishes already wait on this channel.
+    private func takeTurn(on channel: ChannelName) async throws(NodeError) {
+        guard var waiting = publishing[channel] else {
+            publishing[channel] = []
+            return
+        }
+        guard waiting.count < Self.maxWaitingPublishesPerChannel else {
+            throw .store(.tooManyPending(limit: Self.maxWaitingPublishesPerChannel))
+        }
+        await withCheckedContinuation { continuation in
+            waiting.append(continuation)
+            publishing[channel] = waiting
+        }
+    }
+
+    /// Hands `channel` to the next waiting publish, if any.
+    private func endTurn(on channel: ChannelName) {
+        guard var waiting = publishing[channel], !waiting.isEmpty else {
+            publishing[channel] = nil
+            return
+        }
+        let next = waiting.removeFirst()
+        publishing[channel] = waiting
+        next.resume()
+    }
+
+    /// Publishes allowed to wait for one channel; beyond it they are refused as busy (HTTP 503).
+    static let maxWaitingPublishesPerChannel = 4096
 
     /// Stores a blob made elsewhere; the caller has already verified it (a `SignedBlob` is verified by construction).
     /// - Returns: whether it was new, and any evidence it completed, once committed.
@@ -137,11 +173,6 @@ public actor Node {
             clock: clock,
             seed: seed
         )
-        let store = store
-        mesh.onPeerEvent = { fields in
-            guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
-            Task { _ = try? await store.appendEvent(topic: "peer", data: Array(data)) }
-        }
         try mesh.start()
         self.mesh = mesh
     }
@@ -180,9 +211,11 @@ public actor Node {
     /// Refuses new work and ends every live feed; the first step of a graceful shutdown.
     public func beginShutdown() async {
         acceptingWork = false
+        shutdownFlag.store(true, ordering: .relaxed)
         if let mesh {
             mesh.stop()
-            // Let queued peer-book writes reach the store before it closes.
+            // Let blobs the mesh is storing, and queued peer-book writes and events, reach the store before it closes.
+            await withCheckedContinuation { continuation in mesh.whenStoresDrained { continuation.resume() } }
             await mesh.persistence.value
         }
         for subscriber in subscribers.values { subscriber.continuation.finish() }

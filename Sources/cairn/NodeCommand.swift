@@ -118,17 +118,19 @@ struct NodeCommand: AsyncParsableCommand {
         )
         // Services stop in reverse order: live event streams end first, then the HTTP server drains its in-flight
         // requests (their writes still commit), and last the store and the loop close.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: NodeService(node: node)),
-                    .init(service: app),
-                    .init(service: EventStreamCloser(node: node)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: NodeService(node: node)),
+                .init(service: app),
+                .init(service: EventStreamCloser(node: node)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        // A client that stops reading must not hold shutdown forever: after this, remaining work is cancelled
+        // (the store still drains and closes in NodeService).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         logger.info("node stopped")
     }

@@ -78,6 +78,37 @@ struct PutAnswer: Decodable {
         }
     }
 
+    /// Concurrent publishes on one channel form one unbroken chain: seq 1…n, each `prev` the blob before.
+    @Test func concurrentPublishesOnOneChannelFormOneChain() async throws {
+        try await withAPI(.live) { client, node in
+            let count = 40
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        let answer = try await client.execute(
+                            uri: "/v1/blobs?channel=one",
+                            method: .post,
+                            headers: authorised,
+                            body: ByteBuffer(string: "\(index)")
+                        )
+                        #expect(answer.status == .created)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let blobs = try node.store.channel(
+                author: node.identity.publicKey,
+                name: try ChannelName("one"),
+                limit: 100
+            )
+            #expect(blobs.map(\.seq) == Array(1...UInt64(count)))
+            #expect(blobs.first?.prev == .zero)
+            for (previous, next) in zip(blobs, blobs.dropFirst()) {
+                #expect(next.prev == previous.id)
+            }
+        }
+    }
+
     @Test func signedBlobFromElsewhereIsStoredOnceAndAForkIsEvidence() async throws {
         try await withAPI { client, node in
             let key = testKey(3)

@@ -32,6 +32,28 @@ import Testing
         }
     }
 
+    /// Over a real socket: the replayed events arrive first, and an event committed afterwards arrives live.
+    @Test func streamDeliversLiveEventsAfterTheReplay() async throws {
+        try await withAPI(.live) { client, node in
+            for index in 1...2 {
+                _ = try await node.publish(channel: try ChannelName("c"), payload: [UInt8(index)])
+            }
+            let port = try #require(client.port)
+            let socket = try BlockingSocket(host: "127.0.0.1", port: port)
+            try socket.write(
+                Array("GET /v1/events?topics=blob HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: 1\r\n\r\n".utf8)
+            )
+            let replayed = socket.read(until: "id: 2\n", deadline: .now + .seconds(10))
+            #expect(replayed != nil, "the replay did not arrive")
+            #expect(replayed?.contains("id: 1\n") == false)
+            // Published only now, after the replay was read: it can only come through the live feed.
+            let live = try await node.publish(channel: try ChannelName("c"), payload: [3])
+            let streamed = socket.read(until: live.id.hex, deadline: .now + .seconds(10))
+            #expect(streamed?.contains("id: 3\n") == true)
+            await node.beginShutdown()
+        }
+    }
+
     @Test func subscriberThatFallsBehindIsClosedNotBufferedForever() async throws {
         try await withTemporaryDirectory { directory in
             try await withNode(in: directory, configure: { $0.sseBufferEvents = 4 }) { node in
