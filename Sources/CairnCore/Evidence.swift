@@ -77,6 +77,19 @@ public struct Evidence: Sendable, Hashable, CustomStringConvertible {
     public static func decode(_ bytes: [UInt8], maxPayloadBytes: Int = SignedBlob.protocolMaxPayloadBytes)
         throws(CoreError) -> Evidence
     {
+        try parse(bytes) { (blob) throws(CoreError) in try SignedBlob.decode(blob, maxPayloadBytes: maxPayloadBytes) }
+    }
+
+    /// Rebuilds evidence from an encoding this node verified before (read back from its own store): checks
+    /// structure, order and conflict, but not the two signatures.
+    /// - Throws: a `CoreError` when the bytes are not structurally valid evidence.
+    public init(trustedEncoding bytes: [UInt8]) throws(CoreError) {
+        self = try Self.parse(bytes) { (blob) throws(CoreError) in try SignedBlob(trustedEncoding: blob) }
+    }
+
+    private static func parse(_ bytes: [UInt8], blob decodeBlob: ([UInt8]) throws(CoreError) -> SignedBlob)
+        throws(CoreError) -> Evidence
+    {
         var reader = ByteReader(bytes)
         let version = try reader.readUInt8("evidence version")
         guard version == formatVersion else { throw .unsupportedVersion(version) }
@@ -85,7 +98,7 @@ public struct Evidence: Sendable, Hashable, CustomStringConvertible {
         var blobs: [SignedBlob] = []
         for field in ["first blob", "second blob"] {
             let length = Int(try reader.readUInt32("\(field) length"))
-            blobs.append(try SignedBlob.decode(try reader.readBytes(length, field), maxPayloadBytes: maxPayloadBytes))
+            blobs.append(try decodeBlob(try reader.readBytes(length, field)))
         }
         try reader.expectEnd()
         guard blobs[0].id < blobs[1].id else { throw .invalidEvidence(reason: "blobs are not in ascending id order") }

@@ -68,8 +68,15 @@ public struct APIServer: Sendable {
         router.get("/v1/blobs/:id/payload") { _, context in Self.octets(Array(try blob(context).payload)) }
         router.get("/v1/blobs/:id/signed") { _, context in Self.octets(try blob(context).encoding) }
         router.get("/v1/channels/:author/**") { request, _ in try channel(request) }
-        router.get("/v1/evidence") { _, _ in
-            Self.json(["evidence": try Self.read { try node.store.evidenceList(limit: 1000) }.map(EvidenceJSON.init)])
+        router.get("/v1/evidence") { request, _ in
+            let limit = try Self.integer(
+                request.uri.queryParameters.get("limit"),
+                name: "limit",
+                default: 100,
+                range: 1...Self.maxPageSize
+            )
+            let evidence = try Self.read { try node.store.evidenceList(limit: Int(limit)) }
+            return Self.json(["evidence": evidence.map(EvidenceSummaryJSON.init)])
         }
         router.get("/v1/evidence/:id") { _, context in
             guard let id = EvidenceID(hex: try context.parameters.require("id")) else {

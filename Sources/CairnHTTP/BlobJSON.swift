@@ -67,3 +67,22 @@ struct EvidenceJSON: Codable, Sendable {
         encoding = Data(evidence.encoding).base64EncodedString()
     }
 }
+
+/// One line of `GET /v1/evidence`: what conflicts, without the payloads.
+struct EvidenceSummaryJSON: Codable, Sendable {
+    let id: EvidenceID
+    let kind: String
+    let author: PublicKey
+    let channel: String
+    let seq: UInt64
+    let blobs: [BlobID]
+
+    init(_ evidence: Evidence) {
+        id = evidence.id
+        kind = evidence.kind.description
+        author = evidence.first.author
+        channel = evidence.first.channel.value
+        seq = evidence.first.seq
+        blobs = [evidence.first.id, evidence.second.id]
+    }
+}

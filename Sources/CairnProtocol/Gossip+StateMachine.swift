@@ -158,9 +158,19 @@ extension Gossip {
 
         /// Sends evidence made or received out of band to every connected peer on the evidence lane.
         public mutating func publishEvidence(_ bytes: [UInt8], now: UInt64) -> [Action] {
-            seenEvidence.insert(Blake2b.hash256(bytes))
+            // Evidence this node already flooded (it came from a peer, then its blobs were stored here and the store
+            // reported the fork again) is not sent a second time.
+            guard seenEvidence.insert(Blake2b.hash256(bytes)) else {
+                counters.duplicateEvidence += 1
+                return []
+            }
             counters.evidenceForwarded += 1
             return peers.keys.sorted().map { .send(.evidence(bytes), to: $0, lane: .evidence) }
+        }
+
+        /// Whether evidence with this BLAKE2b-256 hash was already flooded, so the driver can skip verifying it.
+        public func hasSeenEvidence(hash: [UInt8]) -> Bool {
+            seenEvidence.contains(hash)
         }
 
         // MARK: Heartbeat

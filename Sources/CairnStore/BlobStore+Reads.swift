@@ -99,7 +99,7 @@ extension BlobStore {
         try environment.read { (txn) throws(StoreError) -> Evidence? in
             guard let encoding = try txn.get(databases.evidence, id.bytes) else { return nil }
             return try storedData(txn.path, "stored evidence \(id.hex)") { () throws(CoreError) in
-                try Evidence.decode(encoding)
+                try Evidence(trustedEncoding: encoding)
             }
         }
     }
@@ -114,7 +114,7 @@ extension BlobStore {
                 while let current = entry, list.count < limit {
                     list.append(
                         try storedData(txn.path, "stored evidence") { () throws(CoreError) in
-                            try Evidence.decode(current.value)
+                            try Evidence(trustedEncoding: current.value)
                         }
                     )
                     entry = try cursor.get(MDB_NEXT)

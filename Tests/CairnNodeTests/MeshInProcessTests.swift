@@ -28,11 +28,14 @@ import Testing
                         let events = try b.store.events(after: 0, limit: 100)
                         let peerEvents = events.filter { $0.topic == "peer" }
                         #expect(!peerEvents.isEmpty)
-                        if case .custom(_, let data) = peerEvents.first?.kind {
-                            let text = String(decoding: data, as: UTF8.self)
-                            #expect(text.contains("\"event\":\"up\""))
-                            #expect(text.contains(testKey(1).publicKey.hex))
+                        let first = try #require(peerEvents.first)
+                        guard case .custom(_, let data) = first.kind else {
+                            Issue.record("a peer event is not a custom event: \(first.kind)")
+                            return
                         }
+                        let text = String(decoding: data, as: UTF8.self)
+                        #expect(text.contains("\"event\":\"up\""))
+                        #expect(text.contains(testKey(1).publicKey.hex))
                     }
                 }
             }

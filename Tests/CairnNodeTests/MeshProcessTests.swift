@@ -200,12 +200,48 @@ import Testing
         }
     }
 
+    /// Evidence recorded while a node was away is offered when it connects, without tripping its send budget.
+    @Test func storedEvidenceIsOfferedToANewPeerWithinItsBudget() async throws {
+        let forks = try (1...5).map { index in try Self.fork(seq: UInt64(index), payloadBytes: 256 * 1024) }
+        let evidenceIDs = forks.map { Evidence.id(kind: .channelFork, $0.0.id, $0.1.id).hex }
+        let encodings = forks.flatMap { [$0.0.encoding, $0.1.encoding] }
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start()
+            for encoding in encodings { try await cluster.publishSigned(encoding, on: 0) }
+            let newcomer = try await cluster.start(peers: [0])
+            for id in evidenceIDs {
+                let offered = await eventually(timeout: .seconds(20)) { await cluster.hasEvidence(id, on: newcomer) }
+                #expect(offered, "evidence \(id) did not reach the new peer")
+            }
+            let stillConnected = await cluster.peerIDs(of: newcomer).count
+            #expect(stillConnected == 1)
+            let metrics = try await cluster.metricsText(of: 0)
+            #expect(!metrics.contains("cairn_peers_too_slow_total 1"))
+        }
+    }
+
     /// Two blobs by one author for one slot.
-    static func fork() throws -> (SignedBlob, SignedBlob) {
+    static func fork(seq: UInt64 = 1, payloadBytes: Int = 1) throws -> (SignedBlob, SignedBlob) {
         let author = try SigningKey(seed: [UInt8](repeating: 0x21, count: 32))
-        let channel = try ChannelName("forked")
-        let a = try SignedBlob.sign(key: author, channel: channel, seq: 1, prev: .zero, timestamp: 1, payload: [1])
-        let b = try SignedBlob.sign(key: author, channel: channel, seq: 1, prev: .zero, timestamp: 2, payload: [2])
+        let channel = try ChannelName("forked-\(seq)")
+        let a = try SignedBlob.sign(
+            key: author,
+            channel: channel,
+            seq: 1,
+            prev: .zero,
+            timestamp: 1,
+            payload: [UInt8](repeating: 1, count: payloadBytes)
+        )
+        let b = try SignedBlob.sign(
+            key: author,
+            channel: channel,
+            seq: 1,
+            prev: .zero,
+            timestamp: 2,
+            payload: [UInt8](repeating: 2, count: payloadBytes)
+        )
         return (a, b)
     }
 }

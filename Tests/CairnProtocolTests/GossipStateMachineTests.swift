@@ -108,7 +108,11 @@ struct GossipStateMachineTests {
         #expect(router.meshPeers.contains(outsider))
         // Never beyond D_high: pushes from every other non-mesh peer fill the mesh to the bound and no further.
         for index in 1...20 where !router.meshPeers.contains(GossipFixture.peer(index)) {
-            _ = router.receive(.blob(GossipFixture.blob(tag: UInt64(100 + index)).encoding), from: GossipFixture.peer(index), now: 20)
+            _ = router.receive(
+                .blob(GossipFixture.blob(tag: UInt64(100 + index)).encoding),
+                from: GossipFixture.peer(index),
+                now: 20
+            )
         }
         #expect(router.meshPeers.count == GossipConfiguration().meshDegreeHigh)
     }

@@ -17,8 +17,6 @@ final class Mesh {
     let store: BlobStore
     let logger: Logger
     let clock: @Sendable () -> UInt64
-    /// Called with a JSON object for every peer event (up, down, banned).
-    var onPeerEvent: ([String: String]) -> Void = { _ in }
 
     private let networkKey: NetworkKey
     private let metrics = MeshMetrics()
@@ -33,6 +31,15 @@ final class Mesh {
     private var stopped = false
     /// Verified blobs whose commit is still in flight, so that `want`s for them can be served at once.
     private var uncommitted: [BlobID: SignedBlob] = [:]
+    /// Puts started by the mesh and not yet answered; shutdown waits for them before the store closes.
+    private var storesInFlight = 0
+    private var whenStoresDrained: [() -> Void] = []
+    /// BLAKE2b-256 of evidence being verified, so that copies arriving meanwhile are not verified again.
+    private var evidenceInVerification: Set<[UInt8]> = []
+    /// Evidence verifications in flight at most; beyond it, evidence from peers is dropped (the sender is told off).
+    static let maxEvidenceVerifications = 16
+    /// How long an outbound TCP connect may take before the dial counts as failed.
+    static let dialTimeoutMilliseconds: UInt64 = 10_000
     /// Peer-book and ban writes, applied in order by one task (`persistence`).
     private let peerBook: AsyncStream<PeerBookOperation>.Continuation
     /// The task that applies `peerBook` to the store; it ends after `stop()` once the queue is drained.
@@ -43,7 +50,8 @@ final class Mesh {
     private var reportedStatistics = GossipStatistics()
     /// The bound peer-to-peer port (the configured one, or the kernel's choice for port 0).
     private(set) var listenPort = 0
-    /// Evidence offered to every new connection, newest last.
+    /// Evidence offered to every new connection at most (in evidence-id order), and at most half of the peer's
+    /// total send budget in bytes, so that the offer itself never trips backpressure.
     static let evidenceOfferedOnConnect = 256
 
     init(
@@ -84,6 +92,12 @@ final class Mesh {
                 }
             }
         }
+    }
+
+    /// Logs a `peer` event (SSE topic `peer`), in order with the peer-book writes.
+    private func peerEvent(_ fields: [String: String]) {
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+        persist(.event(topic: "peer", data: Array(data)))
     }
 
     private func persist(_ operation: PeerBookOperation) {
@@ -150,6 +164,11 @@ final class Mesh {
         }
     }
 
+    /// Calls `body` once every put the mesh started has been answered (at once if none is in flight).
+    func whenStoresDrained(_ body: @escaping () -> Void) {
+        if storesInFlight == 0 { body() } else { whenStoresDrained.append(body) }
+    }
+
     private func startTimer() {
         let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
         uv_timer_init(loop.uvLoop, timer)
@@ -173,6 +192,12 @@ final class Mesh {
         perform(gossip.heartbeat(now: now))
         perform(peerManager.tick(now: now))
         for connection in Array(connections.values) {
+            if case .connecting = connection.phase, connection.direction == .outbound,
+                now >= connection.startedAt &+ Self.dialTimeoutMilliseconds, let address = connection.address
+            {
+                dialFailed(connection.id, address: address)
+                continue
+            }
             guard case .handshaking(var handshake) = connection.phase else { continue }
             let actions = handshake.handleTimeout(now: now)
             connection.phase = .handshaking(handshake)
@@ -242,6 +267,7 @@ final class Mesh {
         }
         let connection = newConnection(stream, direction: .outbound)
         connection.address = address
+        connection.startedAt = clock()
         let id = connection.id
         SocketAddress.resolve(host: address.host, port: Int(address.port), loop: loop.uvLoop) { [weak self] resolved in
             guard let self, connections[id] != nil else { return }
@@ -502,6 +528,7 @@ final class Mesh {
     private func store(_ blob: SignedBlob) {
         // Bounded by the gossip core's own bound on verifications in flight, which feed this.
         uncommitted[blob.id] = blob
+        storesInFlight += 1
         let mesh = LoopBound(self, loop: loop)
         let store = store
         let logger = logger
@@ -518,7 +545,13 @@ final class Mesh {
             }
             mesh.execute { mesh in
                 mesh.uncommitted.removeValue(forKey: blob.id)
+                mesh.storesInFlight -= 1
                 if !evidence.isEmpty { mesh.evidenceRecorded(evidence) }
+                if mesh.storesInFlight == 0 {
+                    let waiting = mesh.whenStoresDrained
+                    mesh.whenStoresDrained = []
+                    for body in waiting { body() }
+                }
             }
         }
     }
@@ -530,15 +563,25 @@ final class Mesh {
     }
 
     private func verifyEvidence(_ bytes: [UInt8], from key: PublicKey) {
+        let hash = Blake2b.hash256(bytes)
+        guard !gossip.hasSeenEvidence(hash: hash), !evidenceInVerification.contains(hash) else { return }
+        guard evidenceInVerification.count < Self.maxEvidenceVerifications else {
+            if let connection = connection(for: key) {
+                perform(peerManager.offence(.spam, on: connection.id, now: clock()))
+            }
+            return
+        }
+        evidenceInVerification.insert(hash)
         let mesh = LoopBound(self, loop: loop)
         let limit = configuration.maxBlobBytes
         DispatchQueue.global(qos: .userInitiated).async {
             let evidence = try? Evidence.decode(bytes, maxPayloadBytes: limit)
-            mesh.execute { $0.evidenceVerified(evidence, bytes: bytes, from: key) }
+            mesh.execute { $0.evidenceVerified(evidence, bytes: bytes, hash: hash, from: key) }
         }
     }
 
-    private func evidenceVerified(_ evidence: Evidence?, bytes: [UInt8], from key: PublicKey) {
+    private func evidenceVerified(_ evidence: Evidence?, bytes: [UInt8], hash: [UInt8], from key: PublicKey) {
+        evidenceInVerification.remove(hash)
         guard !stopped else { return }
         guard let evidence else {
             if let connection = connection(for: key) {
@@ -586,7 +629,7 @@ final class Mesh {
             case .ban(let key, let until):
                 metrics.bans.increment()
                 logger.notice("banned a peer", metadata: ["peer": "\(key.hex.prefix(16))", "until": "\(until)"])
-                onPeerEvent(["event": "banned", "id": key.hex, "until": "\(until)"])
+                peerEvent(["event": "banned", "id": key.hex, "until": "\(until)"])
                 persist(.ban(BanRecord(key: key, untilMilliseconds: until, reason: "score")))
             case .unban(let key):
                 persist(.unban(key))
@@ -601,7 +644,7 @@ final class Mesh {
                 guard let connection = connections[id] else { continue }
                 connection.isUp = true
                 connectionByKey[key] = id
-                onPeerEvent([
+                peerEvent([
                     "event": "up", "id": key.hex, "direction": direction == .inbound ? "inbound" : "outbound",
                     "address": connection.address?.description ?? "",
                 ])
@@ -610,15 +653,35 @@ final class Mesh {
             case .peerDown(let key, let id):
                 connections[id]?.isUp = false
                 if connectionByKey[key] == id { connectionByKey.removeValue(forKey: key) }
-                onPeerEvent(["event": "down", "id": key.hex])
+                peerEvent(["event": "down", "id": key.hex])
                 perform(gossip.peerDisconnected(key, now: clock()))
             }
         }
     }
 
+    /// Offers stored evidence to a new peer: read off the loop, at most `evidenceOfferedOnConnect` objects and
+    /// half of the peer's send budget.
     private func offerEvidence(to connection: MeshConnection) {
-        guard let evidence = try? store.evidenceList(limit: Self.evidenceOfferedOnConnect) else { return }
-        for item in evidence { send(.evidence(item.encoding), on: connection, lane: .evidence) }
+        let mesh = LoopBound(self, loop: loop)
+        let store = store
+        let id = connection.id
+        let byteCap = configuration.sendBudget.totalBytes / 2
+        DispatchQueue.global(qos: .utility).async {
+            var chosen: [[UInt8]] = []
+            var bytes = 0
+            for evidence in (try? store.evidenceList(limit: Self.evidenceOfferedOnConnect)) ?? [] {
+                let encoding = evidence.encoding
+                guard bytes + encoding.count <= byteCap else { break }
+                chosen.append(encoding)
+                bytes += encoding.count
+            }
+            let offer = chosen
+            guard !offer.isEmpty else { return }
+            mesh.execute { mesh in
+                guard let connection = mesh.connections[id], connection.isUp else { return }
+                for encoding in offer { mesh.send(.evidence(encoding), on: connection, lane: .evidence) }
+            }
+        }
     }
 
     private static func lane(_ lane: Gossip.Lane) -> SendQueue.Lane {
@@ -644,6 +707,7 @@ enum PeerBookOperation: Sendable, CustomStringConvertible {
     case forget(host: String, port: UInt16)
     case ban(BanRecord)
     case unban(PublicKey)
+    case event(topic: String, data: [UInt8])
 
     func apply(to store: BlobStore) async throws(StoreError) {
         switch self {
@@ -651,6 +715,7 @@ enum PeerBookOperation: Sendable, CustomStringConvertible {
         case .forget(let host, let port): try await store.forgetPeer(host: host, port: port)
         case .ban(let record): try await store.ban(record)
         case .unban(let key): try await store.unban(key)
+        case .event(let topic, let data): _ = try await store.appendEvent(topic: topic, data: data)
         }
     }
 
@@ -660,6 +725,7 @@ enum PeerBookOperation: Sendable, CustomStringConvertible {
         case .forget(let host, let port): "forget \(host):\(port)"
         case .ban(let record): "ban \(record.key.hex.prefix(16))"
         case .unban(let key): "unban \(key.hex.prefix(16))"
+        case .event(let topic, _): "\(topic) event"
         }
     }
 }

@@ -21,6 +21,8 @@ final class MeshConnection {
     var remoteKey: PublicKey?
     /// Set once the peer manager accepted the connection (`peerUp`).
     var isUp = false
+    /// When an outbound dial started, in milliseconds since the Unix epoch, for its timeout.
+    var startedAt: UInt64 = 0
 
     init(id: PeerManager.ConnectionID, direction: PeerManager.Direction, stream: TCPStream, budget: SendQueue.Budget) {
         self.id = id

@@ -187,7 +187,8 @@ final class TCPStream {
         bytes.withUnsafeBytes { raw in
             var buffer = uv_buf_init(
                 UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                UInt32(raw.count))
+                UInt32(raw.count)
+            )
             _ = uv_try_write(stream, &buffer, 1)
         }
         close()
