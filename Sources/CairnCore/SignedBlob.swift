@@ -108,11 +108,19 @@ public struct SignedBlob: Sendable, Hashable, CustomStringConvertible {
     /// `true` when the signature verifies over the domain-separated encoding.
     public func hasValidSignature() -> Bool {
         let signedLength = encoding.count - SigningKey.signatureBytes
-        var message = [UInt8]()
-        message.reserveCapacity(Self.signatureDomain.count + signedLength)
-        message.append(contentsOf: Self.signatureDomain)
-        message.append(contentsOf: encoding[..<signedLength])
-        return message.withUnsafeBytes { author.verify(signature: Array(signature), message: $0) }
+        let domain = Self.signatureDomain
+        // The signed message is the domain tag followed by the encoding without its signature: assemble it in one
+        // temporary buffer (on the stack when small) and pass the signature in place.
+        return withUnsafeTemporaryAllocation(byteCount: domain.count + signedLength, alignment: 1) { message in
+            message.copyBytes(from: domain)
+            return encoding.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: message[domain.count...])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<signedLength]))
+                return author.verify(
+                    signature: UnsafeRawBufferPointer(rebasing: bytes[signedLength...]),
+                    message: UnsafeRawBufferPointer(message))
+            }
+        }
     }
 
     private static func parse(_ bytes: [UInt8], maxPayloadBytes: Int) throws(CoreError) -> SignedBlob {

@@ -56,17 +56,20 @@ public struct SigningKey: Sendable {
 extension PublicKey {
     /// Checks a detached Ed25519 signature; libsodium rejects non-canonical and small-order encodings.
     public func verify(signature: [UInt8], message: UnsafeRawBufferPointer) -> Bool {
+        signature.withUnsafeBytes { verify(signature: $0, message: message) }
+    }
+
+    /// Checks a detached Ed25519 signature given in place (no copy); `false` unless it is 64 bytes and verifies.
+    public func verify(signature: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> Bool {
         guard signature.count == SigningKey.signatureBytes else { return false }
         Sodium.ensure()
-        return signature.withUnsafeBufferPointer { sig in
-            bytes.withUnsafeBufferPointer { pk in
-                crypto_sign_verify_detached(
-                    sig.baseAddress!,
-                    message.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                    UInt64(message.count),
-                    pk.baseAddress!
-                ) == 0
-            }
+        return bytes.withUnsafeBufferPointer { pk in
+            crypto_sign_verify_detached(
+                signature.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                UInt64(message.count),
+                pk.baseAddress!
+            ) == 0
         }
     }
 }

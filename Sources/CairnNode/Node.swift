@@ -138,10 +138,13 @@ public actor Node {
     static let maxWaitingPublishesPerChannel = 4096
 
     /// Stores a blob made elsewhere; the caller has already verified it (a `SignedBlob` is verified by construction).
+    ///
+    /// Runs on the caller's thread, not the loop: the store is thread-safe, and only the announcement to the mesh
+    /// is handed to the loop (without waiting for it), so ingest through HTTP costs no hop onto the loop.
     /// - Returns: whether it was new, and any evidence it completed, once committed.
     /// - Throws: `NodeError`.
-    public func ingest(_ blob: SignedBlob) async throws(NodeError) -> PutResult {
-        guard acceptingWork else { throw .shuttingDown }
+    public nonisolated func ingest(_ blob: SignedBlob) async throws(NodeError) -> PutResult {
+        guard !isShuttingDown else { throw .shuttingDown }
         guard blob.payload.count <= configuration.maxBlobBytes else {
             throw .invalid(.blobTooLarge(size: blob.payload.count, limit: configuration.maxBlobBytes))
         }
@@ -151,9 +154,16 @@ public actor Node {
         } catch {
             throw .store(error)
         }
-        if result.outcome == .stored { mesh?.publish(blob) }
-        for id in result.evidence {
-            if let evidence = try? store.evidence(id) { mesh?.publishEvidence(evidence) }
+        if result.outcome == .stored || !result.evidence.isEmpty {
+            let store = store
+            loop.execute { [weak self] in
+                self?.assumeIsolated { node in
+                    if result.outcome == .stored { node.mesh?.publish(blob) }
+                    for id in result.evidence {
+                        if let evidence = try? store.evidence(id) { node.mesh?.publishEvidence(evidence) }
+                    }
+                }
+            }
         }
         return result
     }
