@@ -10,4 +10,6 @@ public enum IngestError: Error, Sendable {
     case unexpectedStatus(code: Int, index: Int)
     /// The in-process server never reported its port.
     case serverDidNotStart
+    /// A pre-signed blob of the corpus did not verify.
+    case invalidCorpus
 }

@@ -124,6 +124,26 @@ public enum StoreIngest {
         return blobs
     }
 
+    /// Verifies on `DispatchQueue.concurrentPerform` threads (every core, outside Swift's cooperative pool, as
+    /// the node's HTTP and mesh paths do) and hands each verified chunk to the store's group commit at once.
+    public static func verifyOnThreadsAndPut(_ corpus: BlobCorpus, into store: BlobStore, chunkSize: Int) async throws
+        -> Int
+    {
+        let chunks = corpus.chunks(of: chunkSize)
+        let puts = ConcurrentSlots<Task<Int, any Error>>(count: chunks.count)
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
+            let blobs = chunks[index].map { try? SignedBlob.decode($0) }
+            puts[index] = Task {
+                let verified = blobs.compactMap { $0 }
+                guard verified.count == blobs.count else { throw IngestError.invalidCorpus }
+                return try countStored(try await store.put(verified), firstIndex: chunks[index].startIndex)
+            }
+        }
+        var stored = 0
+        for put in puts.values { stored += try await put.value }
+        return stored
+    }
+
     private static func countStored(_ results: [PutResult], firstIndex: Int) throws -> Int {
         for (offset, result) in results.enumerated() where result.outcome != .stored {
             throw IngestError.unexpectedDuplicate(index: firstIndex + offset)

@@ -3,6 +3,7 @@ import BenchmarkSupport
 import CairnCore
 import CairnStore
 import Foundation
+import Synchronization
 
 /// Blobs per second of one iteration, recorded with `Benchmark.measurement`.
 let blobsPerSecond = BenchmarkMetric.custom(IngestRate.metricName, polarity: .prefersLarger, useScalingFactor: false)
@@ -34,6 +35,20 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(blobsPerSecond, rate.blobsPerSecond(verified))
     }
 
+    Benchmark("Verify only, \(coreCount) threads (DispatchQueue.concurrentPerform)") { benchmark in
+        let rate = IngestRate()
+        let chunks = corpus.chunks(of: 500)
+        let verified = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
+            let count = chunks[index].reduce(0) { count, encoding in
+                count + ((try? SignedBlob.decode(encoding)) == nil ? 0 : 1)
+            }
+            verified.withLock { $0 += count }
+        }
+        benchmark.stopMeasurement()
+        benchmark.measurement(blobsPerSecond, rate.blobsPerSecond(verified.withLock { $0 }))
+    }
+
     Benchmark(
         "Store only (pre-decoded), put(_ blobs:) chunks of 1000, 2 tasks",
         configuration: .init(setup: { _ = decodedCorpus.count })
@@ -48,6 +63,12 @@ let benchmarks: @Sendable () -> Void = {
             try await withFreshStore(benchmark) { store in
                 try await StoreIngest.verifyAndPutChunks(corpus, into: store, chunkSize: chunkSize, workers: workers)
             }
+        }
+    }
+
+    Benchmark("Verify on \(coreCount) threads + put(_ blobs:) chunks of 1000") { benchmark in
+        try await withFreshStore(benchmark) { store in
+            try await StoreIngest.verifyOnThreadsAndPut(corpus, into: store, chunkSize: 1000)
         }
     }
 
