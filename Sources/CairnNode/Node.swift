@@ -28,8 +28,8 @@ public actor Node {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     private let logger: Logger
-    /// Channels with a publish in flight, each with the publishes waiting their turn, in arrival order.
-    private var publishing: [ChannelName: Deque<CheckedContinuation<Void, Never>>] = [:]
+    /// Channels with a drain task running, each with the publishes waiting for it, in arrival order.
+    private var publishing: [ChannelName: Deque<PendingPublish>] = [:]
     private var subscribers: [Int: Subscriber] = [:]
     private var nextSubscriberID = 0
     private var acceptingWork = true
@@ -68,70 +68,91 @@ public actor Node {
     }
 
     /// Signs `payload` as the next blob of this node's channel `channel` and stores it.
+    ///
+    /// Publishes on one channel are chained in arrival order by one drain task per channel, which signs everything
+    /// queued so far as consecutive seqs and stores it with one `put` (one transaction), so a channel under load
+    /// still gets group commit. A batch commits or fails whole, and the next batch is signed only after the previous
+    /// one committed: a failed put can never leave a later blob pointing at a blob that does not exist.
     /// - Returns: the blob, once the transaction holding it has committed.
-    /// - Throws: `NodeError`.
+    /// - Throws: `NodeError`; `.store(.tooManyPending)` when too many publishes already wait on this channel.
     public func publish(channel: ChannelName, payload: [UInt8]) async throws(NodeError) -> SignedBlob {
         guard acceptingWork else { throw .shuttingDown }
         guard payload.count <= configuration.maxBlobBytes else {
             throw .invalid(.blobTooLarge(size: payload.count, limit: configuration.maxBlobBytes))
         }
-        try await takeTurn(on: channel)
-        defer { endTurn(on: channel) }
-        let previous: (seq: UInt64, id: BlobID)?
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<PublishResult, Never>) in
+            let request = PendingPublish(payload: payload, continuation: continuation)
+            guard var queue = publishing[channel] else {
+                publishing[channel] = [request]
+                Task { await drainPublishes(on: channel) }
+                return
+            }
+            guard queue.count < Self.maxWaitingPublishesPerChannel else {
+                continuation.resume(
+                    returning: .failure(.store(.tooManyPending(limit: Self.maxWaitingPublishesPerChannel)))
+                )
+                return
+            }
+            queue.append(request)
+            publishing[channel] = queue
+        }
+        return try result.get()
+    }
+
+    private typealias PublishResult = Result<SignedBlob, NodeError>
+
+    /// A publish waiting for its channel's drain task.
+    private struct PendingPublish {
+        let payload: [UInt8]
+        let continuation: CheckedContinuation<PublishResult, Never>
+    }
+
+    /// Signs and stores `channel`'s queued publishes, a batch per commit, until none is left.
+    private func drainPublishes(on channel: ChannelName) async {
+        while let queue = publishing[channel], !queue.isEmpty {
+            let batch = Array(queue.prefix(configuration.commitBatchMax))
+            publishing[channel] = Deque(queue.dropFirst(batch.count))
+            await publishBatch(batch, on: channel)
+        }
+        publishing[channel] = nil
+    }
+
+    private func publishBatch(_ batch: [PendingPublish], on channel: ChannelName) async {
+        var previous: (seq: UInt64, id: BlobID)?
         do {
             previous = try store.head(author: identity.publicKey, name: channel)
         } catch {
-            throw .store(error)
-        }
-        let blob: SignedBlob
-        do {
-            blob = try SignedBlob.sign(
-                key: identity,
-                channel: channel,
-                seq: (previous?.seq ?? 0) + 1,
-                prev: previous?.id ?? .zero,
-                timestamp: clock(),
-                payload: payload
-            )
-        } catch {
-            throw .invalid(error)
-        }
-        do {
-            _ = try await store.put(blob)
-        } catch {
-            throw .store(error)
-        }
-        mesh?.publish(blob)
-        return blob
-    }
-
-    /// Waits until no other publish on `channel` is in flight. Publishes on one channel are signed one after the
-    /// other, each after its predecessor committed, so a failed put can never leave a later blob pointing at a
-    /// blob that does not exist. Different channels proceed in parallel and share group commits.
-    /// - Throws: `NodeError.store(.tooManyPending)` when too many publishes already wait on this channel.
-    private func takeTurn(on channel: ChannelName) async throws(NodeError) {
-        guard var waiting = publishing[channel] else {
-            publishing[channel] = []
+            for request in batch { request.continuation.resume(returning: .failure(.store(error))) }
             return
         }
-        guard waiting.count < Self.maxWaitingPublishesPerChannel else {
-            throw .store(.tooManyPending(limit: Self.maxWaitingPublishesPerChannel))
+        var signed: [(blob: SignedBlob, continuation: CheckedContinuation<PublishResult, Never>)] = []
+        for request in batch {
+            do {
+                let blob = try SignedBlob.sign(
+                    key: identity,
+                    channel: channel,
+                    seq: (previous?.seq ?? 0) + 1,
+                    prev: previous?.id ?? .zero,
+                    timestamp: clock(),
+                    payload: request.payload
+                )
+                previous = (blob.seq, blob.id)
+                signed.append((blob, request.continuation))
+            } catch {
+                request.continuation.resume(returning: .failure(.invalid(error)))
+            }
         }
-        await withCheckedContinuation { continuation in
-            waiting.append(continuation)
-            publishing[channel] = waiting
-        }
-    }
-
-    /// Hands `channel` to the next waiting publish, if any.
-    private func endTurn(on channel: ChannelName) {
-        guard var waiting = publishing[channel], !waiting.isEmpty else {
-            publishing[channel] = nil
+        guard !signed.isEmpty else { return }
+        do {
+            _ = try await store.put(signed.map(\.blob))
+        } catch {
+            for item in signed { item.continuation.resume(returning: .failure(.store(error))) }
             return
         }
-        let next = waiting.removeFirst()
-        publishing[channel] = waiting
-        next.resume()
+        for item in signed {
+            mesh?.publish(item.blob)
+            item.continuation.resume(returning: .success(item.blob))
+        }
     }
 
     /// Publishes allowed to wait for one channel; beyond it they are refused as busy (HTTP 503).
