@@ -34,10 +34,11 @@ extension NodeConfiguration {
         # durable = true
 
         [gossip]
-        # Eager-push mesh degree D, and the bounds that trigger repair on each heartbeat (gossipsub v1.1 defaults).
+        # Eager-push mesh degree D, and the bounds that trigger repair on each heartbeat. A peer that pushes to this
+        # node joins its mesh up to mesh_degree_high, so meshes are about symmetric.
         # mesh_degree = 6
         # mesh_degree_low = 4
-        # mesh_degree_high = 12
+        # mesh_degree_high = 8
         # Peers outside the mesh that get a lazy `have` announcement for each new blob.
         # lazy_degree = 6
         # Heartbeat: mesh repair, want retries, peer scoring and exchange, in milliseconds.

@@ -9,7 +9,7 @@ public struct GossipConfiguration: Sendable, Equatable {
     /// D_low: below this many mesh peers, the heartbeat grafts connected non-mesh peers up to D.
     public var meshDegreeLow = 4
     /// D_high: above this many mesh peers, the heartbeat prunes down to D.
-    public var meshDegreeHigh = 12
+    public var meshDegreeHigh = 8
     /// D_lazy: how many non-mesh peers get a `have` for each new small blob.
     public var lazyDegree = 6
     /// The interval at which the driver calls `heartbeat`, in milliseconds.
