@@ -118,7 +118,8 @@ public struct SignedBlob: Sendable, Hashable, CustomStringConvertible {
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<signedLength]))
                 return author.verify(
                     signature: UnsafeRawBufferPointer(rebasing: bytes[signedLength...]),
-                    message: UnsafeRawBufferPointer(message))
+                    message: UnsafeRawBufferPointer(message)
+                )
             }
         }
     }

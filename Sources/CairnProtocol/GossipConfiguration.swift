@@ -37,7 +37,8 @@ public struct GossipConfiguration: Sendable, Equatable {
     /// blobs and announcements are not sent to a peer for ids in this set.
     public var peerKnownIDsEntries = 1024
     /// Blobs at least this large (and small enough to be pushed) make the receiver send `idontwant` to the peers
-    /// that push to it, as gossipsub v1.2 does; 0 sends it for every blob.
+    /// that push to it, as gossipsub v1.2 does; 0 sends it for every blob. Below 4 KiB an `idontwant` costs about
+    /// as much as the duplicate it saves (a TCP segment and a record each way), so small blobs do without.
     public var idontwantMinBytes = 1024
     /// A peer counts as pushing to this node (so it gets `idontwant`) for this many heartbeats after its last
     /// unrequested push.

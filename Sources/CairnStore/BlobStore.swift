@@ -119,9 +119,17 @@ public final class BlobStore: Sendable {
 
     private func submit(_ blobs: [SignedBlob]) async throws(StoreError) -> [PutResult] {
         let result = await withCheckedContinuation { continuation in
-            committer.queue.enqueue(.blobs(blobs, continuation))
+            committer.queue.enqueue(.blobs(blobs, reply: { continuation.resume(returning: $0) }))
         }
         return try result.get()
+    }
+
+    /// Stores verified blobs (at most `maxBatchBlobs`, which share one transaction) and calls `completion` on the
+    /// writer thread once that transaction committed, or failed. For event-driven callers that would otherwise
+    /// start a task per put; `completion` must return quickly (hand the result to your own thread).
+    public func put(_ blobs: [SignedBlob], completion: @escaping @Sendable (Result<[PutResult], StoreError>) -> Void) {
+        precondition(blobs.count <= configuration.maxBatchBlobs, "put(_:completion:) takes one batch at most")
+        committer.queue.enqueue(.blobs(blobs, reply: completion))
     }
 
     private static func createDirectory(_ path: String) throws(StoreError) {

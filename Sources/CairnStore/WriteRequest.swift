@@ -1,9 +1,9 @@
 import CairnCore
 
-/// One queued write: its payload and the continuation that hears the outcome after the commit.
+/// One queued write: its payload and who hears the outcome after the commit.
 enum WriteRequest: Sendable {
-    /// Blobs from one `put` call, stored in one transaction.
-    case blobs([SignedBlob], CheckedContinuation<Result<[PutResult], StoreError>, Never>)
+    /// Blobs from one `put` call, stored in one transaction; `reply` runs on the writer thread after the commit.
+    case blobs([SignedBlob], reply: @Sendable (Result<[PutResult], StoreError>) -> Void)
     /// A custom event from `appendEvent`.
     case event(topic: String, data: [UInt8], CheckedContinuation<Result<StoredEvent, StoreError>, Never>)
     /// A change to the peer book or the ban list.
@@ -20,7 +20,7 @@ enum WriteRequest: Sendable {
     /// Answers the caller with the committed outcome.
     func succeed(_ outcome: WriteOutcome) {
         switch (self, outcome) {
-        case (.blobs(_, let continuation), .blobs(let results)): continuation.resume(returning: .success(results))
+        case (.blobs(_, let reply), .blobs(let results)): reply(.success(results))
         case (.event(_, _, let continuation), .event(let event)): continuation.resume(returning: .success(event))
         case (.peerBook(_, let continuation), .peerBook): continuation.resume(returning: .success(()))
         default: preconditionFailure("outcome \(outcome) does not answer this request")
@@ -30,7 +30,7 @@ enum WriteRequest: Sendable {
     /// Answers the caller with an error; nothing of the request was stored.
     func fail(_ error: StoreError) {
         switch self {
-        case .blobs(_, let continuation): continuation.resume(returning: .failure(error))
+        case .blobs(_, let reply): reply(.failure(error))
         case .event(_, _, let continuation): continuation.resume(returning: .failure(error))
         case .peerBook(_, let continuation): continuation.resume(returning: .failure(error))
         }
