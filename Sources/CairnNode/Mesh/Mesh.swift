@@ -35,13 +35,6 @@ final class Mesh {
     private var stopped = false
     /// Verified blobs whose commit is still in flight, so that `want`s for them can be served at once.
     private var uncommitted: [BlobID: SignedBlob] = [:]
-    /// Blobs verified on the loop itself during the loop's current millisecond (`uv_now`).
-    private var inlineVerificationsThisTick = 0
-    private var inlineVerificationTick: UInt64 = 0
-    /// At most this many blobs per loop millisecond are verified on the loop; the rest go to worker threads.
-    static let inlineVerificationsPerMillisecond = 2
-    /// Only blobs up to this size are verified on the loop.
-    static let inlineVerificationMaxBytes = 16 * 1024
     /// Puts started by the mesh and not yet answered; shutdown waits for them before the store closes.
     private var storesInFlight = 0
     private var whenStoresDrained: [() -> Void] = []
@@ -544,24 +537,6 @@ final class Mesh {
 
     private func verify(_ bytes: [UInt8], id: BlobID, from key: PublicKey) {
         let limit = configuration.maxBlobBytes
-        // A lone small blob is verified right here (about 40 µs): handing it to a worker and back costs two thread
-        // wake-ups in every node, which is what saturates a machine running many nodes. Bursts still go to the
-        // workers, so both cores verify.
-        let tick = uv_now(loop.uvLoop)
-        if tick != inlineVerificationTick {
-            inlineVerificationTick = tick
-            inlineVerificationsThisTick = 0
-        }
-        if bytes.count <= Self.inlineVerificationMaxBytes,
-            inlineVerificationsThisTick < Self.inlineVerificationsPerMillisecond
-        {
-            inlineVerificationsThisTick += 1
-            let result = Result { () throws(CoreError) -> SignedBlob in
-                try SignedBlob.decode(bytes, maxPayloadBytes: limit)
-            }
-            verified(result, id: id, from: key)
-            return
-        }
         let mesh = LoopBound(self, loop: loop)
         DispatchQueue.global(qos: .userInitiated).async {
             let result = Result { () throws(CoreError) -> SignedBlob in
