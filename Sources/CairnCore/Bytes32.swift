@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A value made of exactly 32 bytes: a hash, a public key or an id.
 public protocol Bytes32: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     /// The 32 bytes.
@@ -29,6 +35,20 @@ extension Bytes32 {
     public var hex: String { Hex.encode(bytes) }
 
     public var description: String { hex }
+
+    /// Hashes the 32 bytes in one call (the synthesized version feeds them to the hasher one at a time).
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    /// Compares the 32 bytes with `memcmp`.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.bytes.withUnsafeBytes { left in
+            rhs.bytes.withUnsafeBytes { right in
+                left.count == right.count && memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+            }
+        }
+    }
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
