@@ -1,9 +1,9 @@
 import CSodium
 
 /// One-time libsodium initialisation; every entry point that calls libsodium reads this first.
-enum Sodium {
+public enum Sodium {
     /// `true` once `sodium_init` has succeeded; evaluated lazily and exactly once (Swift globals are thread-safe).
-    static let ready: Bool = {
+    public static let ready: Bool = {
         let rc = sodium_init()
         precondition(rc >= 0, "sodium_init failed with \(rc)")
         return true
@@ -11,7 +11,7 @@ enum Sodium {
 
     /// Ensures libsodium is initialised before use.
     @inline(__always)
-    static func ensure() {
+    public static func ensure() {
         _ = ready
     }
 }

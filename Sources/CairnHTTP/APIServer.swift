@@ -120,15 +120,7 @@ public struct APIServer: Sendable {
         guard let rawChannel = PercentDecoding.queryParameter("channel", in: request.uri.query ?? "") else {
             throw APIError.badRequest("missing_channel", "POST /v1/blobs needs ?channel=NAME")
         }
-        guard let channelBytes = rawChannel else {
-            throw APIError.badRequest("invalid_channel", "the channel parameter has a malformed percent escape")
-        }
-        let channel: ChannelName
-        do {
-            channel = try ChannelName(utf8: channelBytes)
-        } catch {
-            throw APIError(error)
-        }
+        let channel = try Self.channelName(rawChannel, what: "the channel parameter")
         let payload = try await Self.collect(request, limit: node.configuration.maxBlobBytes)
         do {
             let blob = try await node.publish(channel: channel, payload: payload)
@@ -194,15 +186,10 @@ public struct APIServer: Sendable {
         guard let author = PublicKey(hex: path[..<slash]) else {
             throw APIError.badRequest("invalid_author", "an author is 64 hexadecimal characters")
         }
-        guard let nameBytes = PercentDecoding.bytes(path[path.index(after: slash)...]) else {
-            throw APIError.badRequest("invalid_channel", "the channel name has a malformed percent escape")
-        }
-        let name: ChannelName
-        do {
-            name = try ChannelName(utf8: nameBytes)
-        } catch {
-            throw APIError(error)
-        }
+        let name = try Self.channelName(
+            PercentDecoding.bytes(path[path.index(after: slash)...]),
+            what: "the channel name"
+        )
         let query = request.uri.queryParameters
         let after = try Self.integer(query.get("after"), name: "after", default: 0, range: 0...UInt64.max)
         let limit = try Self.integer(query.get("limit"), name: "limit", default: 100, range: 1...Self.maxPageSize)
@@ -215,6 +202,16 @@ public struct APIServer: Sendable {
             let blobs: [BlobJSON]
         }
         return Self.json(Page(author: author, channel: name.value, blobs: blobs.map { BlobJSON($0) }))
+    }
+
+    /// A channel name from percent-decoded bytes (`nil`: a malformed escape), as a 400 when it is not a valid name.
+    static func channelName(_ bytes: [UInt8]?, what: String) throws -> ChannelName {
+        guard let bytes else { throw APIError.badRequest("invalid_channel", "\(what) has a malformed percent escape") }
+        do {
+            return try ChannelName(utf8: bytes)
+        } catch {
+            throw APIError(error)
+        }
     }
 
     /// The largest `limit` a listing accepts.

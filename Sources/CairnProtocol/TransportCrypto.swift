@@ -12,17 +12,10 @@ enum TransportCrypto {
     /// ChaCha20-Poly1305 (IETF) nonce length.
     static let aeadNonceBytes = Int(crypto_aead_chacha20poly1305_ietf_NPUBBYTES)
 
-    /// `true` once `sodium_init` has succeeded; evaluated lazily and exactly once (Swift globals are thread-safe).
-    static let ready: Bool = {
-        let rc = sodium_init()
-        precondition(rc >= 0, "sodium_init failed with \(rc)")
-        return true
-    }()
-
-    /// Ensures libsodium is initialised before use.
+    /// Ensures libsodium is initialised before use (once per process, shared with CairnCore).
     @inline(__always)
     static func ensure() {
-        _ = ready
+        Sodium.ensure()
     }
 
     /// BLAKE2b-256 of the concatenation of `parts`.
