@@ -183,6 +183,7 @@ final class Mesh {
 
     /// Frames queued during one loop iteration (a blob pushed to the mesh, announcements, replies) leave in one
     /// write per connection after the iteration's I/O, instead of one write and one TCP segment per message.
+    /// Work done in timer callbacks, which run before the poll, flushes itself (`heartbeat`).
     private func startFlusher() {
         let check = UnsafeMutablePointer<uv_check_t>.allocate(capacity: 1)
         uv_check_init(loop.uvLoop, check)
@@ -242,6 +243,8 @@ final class Mesh {
         reportedStatistics = statistics
         metrics.meshSize.record(statistics.meshPeers)
         metrics.peers.record(connectionByKey.count)
+        // Timers run before the loop polls for I/O, so the check handle would only flush after the next I/O event.
+        flushQueued()
     }
 
     // MARK: Publishing from this node
