@@ -30,6 +30,8 @@ public actor Node {
     private let logger: Logger
     /// Channels with a drain task running, each with the publishes waiting for it, in arrival order.
     private var publishing: [ChannelName: Deque<PendingPublish>] = [:]
+    /// Shutdown waiting for every drain task to finish.
+    private var whenPublishesDrained: [CheckedContinuation<Void, Never>] = []
     private var subscribers: [Int: Subscriber] = [:]
     private var nextSubscriberID = 0
     private var acceptingWork = true
@@ -109,12 +111,22 @@ public actor Node {
 
     /// Signs and stores `channel`'s queued publishes, a batch per commit, until none is left.
     private func drainPublishes(on channel: ChannelName) async {
+        // One store transaction per batch: never more than the store puts in one.
+        let batchLimit = max(
+            1,
+            min(configuration.commitBatchMax, store.configuration.maxBatchBlobs, store.configuration.maxPendingWrites)
+        )
         while let queue = publishing[channel], !queue.isEmpty {
-            let batch = Array(queue.prefix(configuration.commitBatchMax))
+            let batch = Array(queue.prefix(batchLimit))
             publishing[channel] = Deque(queue.dropFirst(batch.count))
             await publishBatch(batch, on: channel)
         }
         publishing[channel] = nil
+        if publishing.isEmpty {
+            let waiting = whenPublishesDrained
+            whenPublishesDrained = []
+            for continuation in waiting { continuation.resume() }
+        }
     }
 
     private func publishBatch(_ batch: [PendingPublish], on channel: ChannelName) async {
@@ -243,6 +255,10 @@ public actor Node {
     public func beginShutdown() async {
         acceptingWork = false
         shutdownFlag.store(true, ordering: .relaxed)
+        // Publishes already accepted finish (their puts commit) before the store closes.
+        if !publishing.isEmpty {
+            await withCheckedContinuation { whenPublishesDrained.append($0) }
+        }
         if let mesh {
             mesh.stop()
             // Let blobs the mesh is storing, and queued peer-book writes and events, reach the store before it closes.

@@ -111,6 +111,12 @@ final class MeshCluster: @unchecked Sendable {
         return object["id"] as? String == id
     }
 
+    /// Whether node `index` has recorded every evidence in `ids`.
+    func hasAllEvidence(_ ids: [String], on index: Int) async -> Bool {
+        for id in ids where !(await hasEvidence(id, on: index)) { return false }
+        return true
+    }
+
     /// The node keys of node `index`'s connected peers.
     func peerIDs(of index: Int) async -> [String] {
         guard let object = try? await get("/v1/peers", on: index), let peers = object["peers"] as? [[String: Any]]

@@ -222,6 +222,29 @@ import Testing
         }
     }
 
+    /// Fifty pieces of evidence offered at once on connect: the receiver verifies them all in turn and does not
+    /// mistake the burst for an offence.
+    @Test func aBurstOfEvidenceOnConnectIsVerifiedWithoutBanningTheSender() async throws {
+        let forks = try (1...50).map { index in try Self.fork(seq: UInt64(index)) }
+        let evidenceIDs = forks.map { Evidence.id(kind: .channelFork, $0.0.id, $0.1.id).hex }
+        let encodings = forks.flatMap { [$0.0.encoding, $0.1.encoding] }
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start()
+            for encoding in encodings { try await cluster.publishSigned(encoding, on: 0) }
+            let newcomer = try await cluster.start(peers: [0])
+            let all = await eventually(timeout: .seconds(30)) {
+                await cluster.hasAllEvidence(evidenceIDs, on: newcomer)
+            }
+            #expect(all, "the new peer did not verify every offered evidence")
+            let bans = await cluster.bans(of: newcomer)
+            #expect(bans.isEmpty, "the new peer banned the honest node that offered evidence")
+            let stillConnected = await cluster.peerIDs(of: newcomer).count
+            #expect(stillConnected == 1)
+        }
+    }
+
     /// Two blobs by one author for one slot.
     static func fork(seq: UInt64 = 1, payloadBytes: Int = 1) throws -> (SignedBlob, SignedBlob) {
         let author = try SigningKey(seed: [UInt8](repeating: 0x21, count: 32))

@@ -2,6 +2,7 @@ import CLibUV
 import CairnCore
 import CairnProtocol
 import CairnStore
+import DequeModule
 import Foundation
 import Logging
 
@@ -30,6 +31,8 @@ final class Mesh {
     private var timer: UnsafeMutablePointer<uv_timer_t>?
     /// Runs after each loop iteration's I/O: writes what that iteration queued, one write per connection.
     private var flusher: UnsafeMutablePointer<uv_check_t>?
+    /// Runs right before the loop blocks for I/O: writes what timers and pending callbacks queued.
+    private var preFlusher: UnsafeMutablePointer<uv_prepare_t>?
     /// Connections with frames queued since the last flush.
     private var unflushed: Set<PeerManager.ConnectionID> = []
     private var stopped = false
@@ -38,10 +41,18 @@ final class Mesh {
     /// Puts started by the mesh and not yet answered; shutdown waits for them before the store closes.
     private var storesInFlight = 0
     private var whenStoresDrained: [() -> Void] = []
-    /// BLAKE2b-256 of evidence being verified, so that copies arriving meanwhile are not verified again.
+    /// BLAKE2b-256 of evidence being verified or waiting for it, so that copies arriving meanwhile are not
+    /// verified again.
     private var evidenceInVerification: Set<[UInt8]> = []
-    /// Evidence verifications in flight at most; beyond it, evidence from peers is dropped (the sender is told off).
+    /// Evidence waiting for a verification slot, oldest first, and its total size.
+    private var evidenceWaiting = Deque<(bytes: [UInt8], hash: [UInt8], from: PublicKey)>()
+    private var evidenceWaitingBytes = 0
+    /// Evidence verifications in flight at most; more evidence waits in `evidenceWaiting`.
     static let maxEvidenceVerifications = 16
+    /// Bytes of evidence allowed to wait for verification; beyond it new evidence is dropped (peers offer it again
+    /// on the next connection). Honest peers send bursts of evidence on connect, so this is not an offence.
+    static let maxWaitingEvidenceBytes = 32 * 1024 * 1024
+    private var verificationsOfEvidence = 0
     /// How long an outbound TCP connect may take before the dial counts as failed.
     static let dialTimeoutMilliseconds: UInt64 = 10_000
     /// Peer-book and ban writes, applied in order by one task (`persistence`).
@@ -160,6 +171,13 @@ final class Mesh {
         peerBook.finish()
         listener?.close()
         listener = nil
+        if let preFlusher {
+            uv_prepare_stop(preFlusher)
+            uv_close(UnsafeMutableRawPointer(preFlusher).assumingMemoryBound(to: uv_handle_t.self)) { handle in
+                handle?.deallocate()
+            }
+            self.preFlusher = nil
+        }
         if let flusher {
             uv_check_stop(flusher)
             uv_close(UnsafeMutableRawPointer(flusher).assumingMemoryBound(to: uv_handle_t.self)) { handle in
@@ -183,7 +201,8 @@ final class Mesh {
 
     /// Frames queued during one loop iteration (a blob pushed to the mesh, announcements, replies) leave in one
     /// write per connection after the iteration's I/O, instead of one write and one TCP segment per message.
-    /// Work done in timer callbacks, which run before the poll, flushes itself (`heartbeat`).
+    /// A check handle flushes after the poll's I/O callbacks; a prepare handle flushes what timers and pending
+    /// callbacks queued before the loop blocks in the poll.
     private func startFlusher() {
         let check = UnsafeMutablePointer<uv_check_t>.allocate(capacity: 1)
         uv_check_init(loop.uvLoop, check)
@@ -193,6 +212,14 @@ final class Mesh {
             Unmanaged<Mesh>.fromOpaque(data).takeUnretainedValue().flushQueued()
         }
         flusher = check
+        let prepare = UnsafeMutablePointer<uv_prepare_t>.allocate(capacity: 1)
+        uv_prepare_init(loop.uvLoop, prepare)
+        prepare.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        uv_prepare_start(prepare) { prepare in
+            guard let data = prepare?.pointee.data else { return }
+            Unmanaged<Mesh>.fromOpaque(data).takeUnretainedValue().flushQueued()
+        }
+        preFlusher = prepare
     }
 
     private func flushQueued() {
@@ -243,8 +270,6 @@ final class Mesh {
         reportedStatistics = statistics
         metrics.meshSize.record(statistics.meshPeers)
         metrics.peers.record(connectionByKey.count)
-        // Timers run before the loop polls for I/O, so the check handle would only flush after the next I/O event.
-        flushQueued()
     }
 
     // MARK: Publishing from this node
@@ -603,13 +628,20 @@ final class Mesh {
     private func verifyEvidence(_ bytes: [UInt8], from key: PublicKey) {
         let hash = Blake2b.hash256(bytes)
         guard !gossip.hasSeenEvidence(hash: hash), !evidenceInVerification.contains(hash) else { return }
-        guard evidenceInVerification.count < Self.maxEvidenceVerifications else {
-            if let connection = connection(for: key) {
-                perform(peerManager.offence(.spam, on: connection.id, now: clock()))
-            }
-            return
+        if verificationsOfEvidence < Self.maxEvidenceVerifications {
+            evidenceInVerification.insert(hash)
+            startEvidenceVerification(bytes, hash: hash, from: key)
+        } else if evidenceWaitingBytes + bytes.count <= Self.maxWaitingEvidenceBytes {
+            evidenceInVerification.insert(hash)
+            evidenceWaiting.append((bytes, hash, key))
+            evidenceWaitingBytes += bytes.count
+        } else {
+            logger.notice("evidence queue full; dropping evidence (it is offered again on the next connection)")
         }
-        evidenceInVerification.insert(hash)
+    }
+
+    private func startEvidenceVerification(_ bytes: [UInt8], hash: [UInt8], from key: PublicKey) {
+        verificationsOfEvidence += 1
         let mesh = LoopBound(self, loop: loop)
         let limit = configuration.maxBlobBytes
         DispatchQueue.global(qos: .userInitiated).async {
@@ -620,7 +652,12 @@ final class Mesh {
 
     private func evidenceVerified(_ evidence: Evidence?, bytes: [UInt8], hash: [UInt8], from key: PublicKey) {
         evidenceInVerification.remove(hash)
+        verificationsOfEvidence -= 1
         guard !stopped else { return }
+        if let next = evidenceWaiting.popFirst() {
+            evidenceWaitingBytes -= next.bytes.count
+            startEvidenceVerification(next.bytes, hash: next.hash, from: next.from)
+        }
         guard let evidence else {
             if let connection = connection(for: key) {
                 perform(peerManager.offence(.invalidSignature, on: connection.id, now: clock()))
