@@ -24,10 +24,7 @@ import Testing
             // One large blob, announced and fetched rather than pushed.
             ids.append(try await cluster.publish(on: 5, payload: String(repeating: "L", count: 100_000)))
             for node in 0..<10 {
-                let complete = await eventually(timeout: .seconds(30)) {
-                    for id in ids where !(await cluster.has(id, on: node)) { return false }
-                    return true
-                }
+                let complete = await eventually(timeout: .seconds(30)) { await cluster.hasAll(ids, on: node) }
                 #expect(complete, "node \(node) is missing blobs")
             }
         }

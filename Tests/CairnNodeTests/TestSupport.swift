@@ -90,6 +90,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
+        // The poll interval of this deadline-bound wait, not synchronisation by sleeping.
         try? await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
