@@ -188,13 +188,10 @@ public actor Node {
             throw .store(error)
         }
         if result.outcome == .stored || !result.evidence.isEmpty {
-            let store = store
             loop.execute { [weak self] in
                 self?.assumeIsolated { node in
                     if result.outcome == .stored { node.mesh?.publish(blob) }
-                    for id in result.evidence {
-                        if let evidence = try? store.evidence(id) { node.mesh?.publishEvidence(evidence) }
-                    }
+                    node.mesh?.evidenceRecorded(result.evidence)
                 }
             }
         }

@@ -619,7 +619,8 @@ final class Mesh {
         }
     }
 
-    private func evidenceRecorded(_ ids: [EvidenceID]) {
+    /// Floods evidence the store just recorded (read back by id).
+    func evidenceRecorded(_ ids: [EvidenceID]) {
         for id in ids {
             if let evidence = try? store.evidence(id) { publishEvidence(evidence) }
         }
