@@ -18,8 +18,11 @@ public enum CoreError: Error, Equatable, Sendable {
     case badSignature
     /// A key seed of the wrong length.
     case invalidKey(length: Int)
-    /// An evidence object's kind byte is unknown.
+    /// An evidence object's kind byte is 0, which no kind uses.
     case unknownEvidenceKind(UInt8)
-    /// An evidence object whose two blobs do not claim the same slot with different ids.
+    /// An evidence object that is malformed: one blob twice, blobs out of order, or blobs of different authors.
     case invalidEvidence(reason: String)
+    /// A well-formed evidence object whose two signed blobs do not conflict by the rule of its kind (for a channel
+    /// fork: they claim different slots). The blobs are valid; the claim is not.
+    case evidenceWithoutConflict(reason: String)
 }

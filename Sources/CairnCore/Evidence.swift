@@ -1,17 +1,21 @@
 /// Proof that an author signed two different blobs for one slot. It needs no signature: anyone can check it.
 public struct Evidence: Sendable, Hashable, CustomStringConvertible {
-    /// What slot the two blobs both claim.
-    public enum Kind: UInt8, Sendable, Codable, CustomStringConvertible {
+    /// What slot the two blobs both claim: an open set of one-byte codes.
+    ///
+    /// The core defines `channelFork`; other kinds (the quorum's double-sign, code 2) are defined and judged by the
+    /// component that registers them. Evidence of a kind nothing on a node judges is neither stored nor forwarded.
+    public struct Kind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+        /// The wire code.
+        public let rawValue: UInt8
+
+        /// Wraps a wire code.
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
         /// Same author, channel and seq, different ids.
-        case channelFork = 1
-        /// Same quorum signer and height, different block hash (judged by the quorum plug-in).
-        case quorumDoubleSign = 2
+        public static let channelFork = Kind(rawValue: 1)
 
         public var description: String {
-            switch self {
-            case .channelFork: "channel-fork"
-            case .quorumDoubleSign: "quorum-double-sign"
-            }
+            self == .channelFork ? "channel-fork" : "kind-\(rawValue)"
         }
     }
 
@@ -35,16 +39,19 @@ public struct Evidence: Sendable, Hashable, CustomStringConvertible {
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
     /// Builds channel-fork evidence from two blobs in either order.
-    /// - Throws: `CoreError.invalidEvidence` unless both claim the same (author, channel, seq) with different ids.
+    /// - Throws: `CoreError.invalidEvidence` for one blob twice or two authors, `.evidenceWithoutConflict` when the
+    ///   blobs claim different slots.
     public static func channelFork(_ a: SignedBlob, _ b: SignedBlob) throws(CoreError) -> Evidence {
         guard a.id != b.id else { throw .invalidEvidence(reason: "the two blobs are the same blob") }
-        guard a.author == b.author, a.channel == b.channel, a.seq == b.seq else {
-            throw .invalidEvidence(reason: "the blobs claim different slots")
+        guard a.author == b.author else { throw .invalidEvidence(reason: "the blobs have different authors") }
+        guard a.channel == b.channel, a.seq == b.seq else {
+            throw .evidenceWithoutConflict(reason: "the blobs claim different slots")
         }
         return Evidence(kind: .channelFork, a, b)
     }
 
-    /// Builds evidence of a kind that another layer (the quorum plug-in) has already judged.
+    /// Builds evidence of a kind that another component (the quorum plug-in) judges: only the structure is checked
+    /// here; whether the pair really conflicts is for that component to say.
     /// - Throws: `CoreError.invalidEvidence` when the blobs are one blob or have different authors.
     public static func judged(kind: Kind, _ a: SignedBlob, _ b: SignedBlob) throws(CoreError) -> Evidence {
         if kind == .channelFork { return try channelFork(a, b) }
@@ -94,7 +101,8 @@ public struct Evidence: Sendable, Hashable, CustomStringConvertible {
         let version = try reader.readUInt8("evidence version")
         guard version == formatVersion else { throw .unsupportedVersion(version) }
         let kindByte = try reader.readUInt8("evidence kind")
-        guard let kind = Kind(rawValue: kindByte) else { throw .unknownEvidenceKind(kindByte) }
+        guard kindByte != 0 else { throw .unknownEvidenceKind(kindByte) }
+        let kind = Kind(rawValue: kindByte)
         var blobs: [SignedBlob] = []
         for field in ["first blob", "second blob"] {
             let length = Int(try reader.readUInt32("\(field) length"))
