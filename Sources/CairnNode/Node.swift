@@ -199,10 +199,12 @@ public actor Node {
     }
 
     /// Joins the mesh: listens for peers, dials the bootstrap list and starts gossiping.
+    /// - Parameters:
+    ///   - configuration: the mesh's configuration.
+    ///   - seed: `nil` in production (handshake ephemerals from the OS's secure source); a seed makes every choice
+    ///     of the replica reproducible, for tests.
     /// - Throws: `EventLoopError` when the listen address cannot be bound.
-    public func startMesh(_ configuration: MeshConfiguration, seed: UInt64 = UInt64.random(in: 0...UInt64.max))
-        throws(EventLoopError)
-    {
+    public func startMesh(_ configuration: MeshConfiguration, seed: UInt64? = nil) throws(EventLoopError) {
         precondition(mesh == nil, "the mesh is already running")
         let mesh = Mesh(
             configuration: configuration,
@@ -211,7 +213,7 @@ public actor Node {
             store: store,
             logger: Logger(label: "cairn.mesh"),
             clock: clock,
-            seed: seed
+            randomness: seed.map { .seeded($0) } ?? .secure
         )
         try mesh.start()
         self.mesh = mesh

@@ -66,6 +66,10 @@ extension NodeConfiguration {
         # is disconnected as too slow.
         # send_budget_lazy_bytes = 262144
         # send_budget_total_bytes = 8388608
+        # A peer silent this long is sent a ping; one silent for ping_timeout_ms (ping unanswered) is disconnected as dead.
+        # Both in milliseconds; the timeout must be greater than the interval.
+        # ping_interval_ms = 10000
+        # ping_timeout_ms = 30000
 
         [log]
         # trace, debug, info, notice, warning, error or critical.

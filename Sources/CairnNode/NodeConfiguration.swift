@@ -33,6 +33,10 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var peerPolicy = PeerConfiguration()
     /// Per-peer send budgets (`[peers] send_budget_*`).
     public var sendBudget = SendQueue.Budget()
+    /// A peer silent this long is sent a `ping` (`peers.ping_interval_ms`).
+    public var pingIntervalMilliseconds: UInt64 = 10_000
+    /// A peer silent this long, ping unanswered, is disconnected as dead (`peers.ping_timeout_ms`).
+    public var pingTimeoutMilliseconds: UInt64 = 30_000
 
     /// What the mesh driver runs with.
     public var mesh: MeshConfiguration {
@@ -43,7 +47,9 @@ public struct NodeConfiguration: Equatable, Sendable {
             gossip: gossip,
             peers: peerPolicy,
             sendBudget: sendBudget,
-            maxBlobBytes: maxBlobBytes
+            maxBlobBytes: maxBlobBytes,
+            pingIntervalMilliseconds: pingIntervalMilliseconds,
+            pingTimeoutMilliseconds: pingTimeoutMilliseconds
         )
     }
 
@@ -198,6 +204,19 @@ public struct NodeConfiguration: Equatable, Sendable {
         if let value = section.send_budget_total_bytes {
             sendBudget.totalBytes = try Self.range(value, 64 * 1024...1 << 32, key: "peers.send_budget_total_bytes")
         }
+        if let value = section.ping_interval_ms {
+            pingIntervalMilliseconds = UInt64(try Self.range(value, 100...3_600_000, key: "peers.ping_interval_ms"))
+        }
+        if let value = section.ping_timeout_ms {
+            pingTimeoutMilliseconds = UInt64(try Self.range(value, 200...3_600_000, key: "peers.ping_timeout_ms"))
+        }
+        guard pingTimeoutMilliseconds > pingIntervalMilliseconds else {
+            throw .invalidValue(
+                key: "peers.ping_timeout_ms",
+                value: "\(pingTimeoutMilliseconds)",
+                reason: "must be greater than peers.ping_interval_ms (\(pingIntervalMilliseconds))"
+            )
+        }
     }
 
     /// The log levels `log.level` accepts.
@@ -267,6 +286,8 @@ struct ConfigFile: Decodable {
         var exchange_interval_ms: Int?
         var send_budget_lazy_bytes: Int?
         var send_budget_total_bytes: Int?
+        var ping_interval_ms: Int?
+        var ping_timeout_ms: Int?
     }
     var node: Node?
     var gossip: Gossip?

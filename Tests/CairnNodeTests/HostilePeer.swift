@@ -51,6 +51,8 @@ final class HostilePeer {
         case .oversizedFrame:
             try socket.write([0x7f, 0xff, 0xff, 0xff] + [UInt8](repeating: 0, count: 64))
         case .forgedBlobs:
+            // It follows the connection rules (hello first) so that what gets it banned is the forgery.
+            try sendMessage(.hello(listenPort: 0))
             let author = try SigningKey(seed: [UInt8](repeating: 0x33, count: 32))
             for seq in 1...3 {
                 let blob = try SignedBlob.sign(

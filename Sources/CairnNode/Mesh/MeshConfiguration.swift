@@ -18,6 +18,10 @@ public struct MeshConfiguration: Sendable {
     public var maxBlobBytes: Int
     /// Bytes handed to the kernel per connection before the rest waits in the send queue.
     public var writeHighWaterBytes = 256 * 1024
+    /// A peer silent this long is sent a `ping`, in milliseconds.
+    public var pingIntervalMilliseconds: UInt64
+    /// A peer silent this long, ping unanswered, is disconnected as dead, in milliseconds.
+    public var pingTimeoutMilliseconds: UInt64
 
     /// Assembles the configuration.
     public init(
@@ -27,7 +31,9 @@ public struct MeshConfiguration: Sendable {
         gossip: GossipConfiguration,
         peers: PeerConfiguration,
         sendBudget: SendQueue.Budget,
-        maxBlobBytes: Int
+        maxBlobBytes: Int,
+        pingIntervalMilliseconds: UInt64 = 10_000,
+        pingTimeoutMilliseconds: UInt64 = 30_000
     ) {
         self.network = network
         self.listen = listen
@@ -36,5 +42,22 @@ public struct MeshConfiguration: Sendable {
         self.peers = peers
         self.sendBudget = sendBudget
         self.maxBlobBytes = maxBlobBytes
+        self.pingIntervalMilliseconds = pingIntervalMilliseconds
+        self.pingTimeoutMilliseconds = pingTimeoutMilliseconds
+    }
+
+    /// The replica core's configuration.
+    public var replica: Replica.Configuration {
+        var replica = Replica.Configuration(
+            network: network,
+            gossip: gossip,
+            peers: peers,
+            sendBudget: sendBudget,
+            maxBlobBytes: maxBlobBytes
+        )
+        replica.writeHighWaterBytes = writeHighWaterBytes
+        replica.pingIntervalMilliseconds = pingIntervalMilliseconds
+        replica.pingTimeoutMilliseconds = pingTimeoutMilliseconds
+        return replica
     }
 }

@@ -25,7 +25,34 @@ struct MeshMetrics {
         self.bytesOut = bytesOut
     }
 
-    func received(_ type: WireMessage.MessageType, bytes: Int) { bytesIn[type]?.increment(by: bytes) }
+    let unknownMessages = Counter(label: "cairn_p2p_unknown_messages_total")
+    let pings = Counter(label: "cairn_p2p_pings_sent_total")
+    let deadConnections = Counter(label: "cairn_p2p_dead_connections_total")
+    let evidenceDropped = Counter(label: "cairn_evidence_dropped_total")
+    let commitFailures = Counter(label: "cairn_gossip_commit_failures_total")
 
-    func sent(_ type: WireMessage.MessageType, bytes: Int) { bytesOut[type]?.increment(by: bytes) }
+    /// Adds what the replica counted since `earlier`.
+    func record(_ now: ReplicaStatistics, since earlier: ReplicaStatistics) {
+        for (type, bytes) in now.bytesReceived {
+            bytesIn[type]?.increment(by: max(0, bytes - (earlier.bytesReceived[type] ?? 0)))
+        }
+        for (type, bytes) in now.bytesSent {
+            bytesOut[type]?.increment(by: max(0, bytes - (earlier.bytesSent[type] ?? 0)))
+        }
+        bans.increment(by: max(0, now.bans - earlier.bans))
+        sendQueueDrops.increment(by: max(0, now.sendQueueDrops - earlier.sendQueueDrops))
+        slowPeerDisconnects.increment(by: max(0, now.slowPeerDisconnects - earlier.slowPeerDisconnects))
+        invalidBlobs.increment(by: max(0, now.invalidBlobs - earlier.invalidBlobs))
+        unknownMessages.increment(by: max(0, now.unknownMessagesSkipped - earlier.unknownMessagesSkipped))
+        pings.increment(by: max(0, now.pingsSent - earlier.pingsSent))
+        deadConnections.increment(by: max(0, now.deadConnections - earlier.deadConnections))
+        evidenceDropped.increment(by: max(0, now.evidenceDropped - earlier.evidenceDropped))
+        commitFailures.increment(by: max(0, now.commitFailures - earlier.commitFailures))
+    }
+
+    /// Adds what the gossip router counted since `earlier` and records its current sizes.
+    func record(_ now: GossipStatistics, since earlier: GossipStatistics) {
+        duplicates.increment(by: max(0, now.duplicateBlobs - earlier.duplicateBlobs))
+        meshSize.record(now.meshPeers)
+    }
 }

@@ -13,7 +13,7 @@ final class TCPStream {
     /// Called once when the stream ends: `nil` for a clean end of stream, else the libuv error.
     var onEnd: (Int32?) -> Void = { _ in }
     /// Called after writes complete, so the owner can queue more.
-    var onWritable: () -> Void = {}
+    var onWritable: (_ writtenBytes: Int) -> Void = { _ in }
     /// Called for each accepted connection on a listener.
     var onAccept: (TCPStream) -> Void = { _ in }
 
@@ -165,8 +165,10 @@ final class TCPStream {
     private var writeSizesHead = 0
 
     private func writeCompleted(status: Int32) {
+        var written = 0
         if writeSizesHead < writeSizes.count {
-            pendingWriteBytes -= writeSizes[writeSizesHead]
+            written = writeSizes[writeSizesHead]
+            pendingWriteBytes -= written
             writeSizesHead += 1
             if writeSizesHead > 64, writeSizesHead * 2 > writeSizes.count {
                 writeSizes.removeFirst(writeSizesHead)
@@ -177,7 +179,7 @@ final class TCPStream {
             finish(status)
             return
         }
-        if !isClosed { onWritable() }
+        if !isClosed { onWritable(written) }
     }
 
     /// Writes what the kernel takes at once of `bytes` (best effort, never queued), then closes. For a goodbye:
@@ -199,7 +201,7 @@ final class TCPStream {
         guard !isClosed else { return }
         isClosed = true
         onRead = { _ in }
-        onWritable = {}
+        onWritable = { _ in }
         onAccept = { _ in }
         guard uv_is_closing(anyHandle) == 0 else { return }
         uv_close(anyHandle) { handle in
