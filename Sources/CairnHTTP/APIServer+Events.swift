@@ -5,8 +5,6 @@ import Foundation
 import Hummingbird
 
 extension APIServer {
-    /// The topics `GET /v1/events` knows; others are refused with 400.
-    static let knownTopics: Set<String> = ["blob", "evidence", "equivocation", "election", "decided", "peer"]
     /// Events read from the log per page while a client catches up.
     static let replayPageSize = 256
 
@@ -15,10 +13,11 @@ extension APIServer {
         var requestedTopics: Set<String>?
         if let text = request.uri.queryParameters.get("topics") {
             let requested = Set(text.split(separator: ",").map(String.init))
-            guard !requested.isEmpty, requested.isSubset(of: Self.knownTopics) else {
+            let known = await node.eventTopics
+            guard !requested.isEmpty, requested.isSubset(of: known) else {
                 throw APIError.badRequest(
                     "invalid_topics",
-                    "topics must be a comma-separated subset of \(Self.knownTopics.sorted())"
+                    "topics must be a comma-separated subset of \(known.sorted())"
                 )
             }
             requestedTopics = requested

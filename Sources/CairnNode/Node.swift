@@ -268,6 +268,18 @@ public actor Node {
         subscribers.removeAll()
     }
 
+    /// The event topics the core defines: committed blobs, recorded evidence, peer connections and bans.
+    public static let coreTopics: Set<String> = ["blob", "evidence", "peer"]
+
+    /// The topics `GET /v1/events` serves: the core's and those components registered (an open set).
+    public private(set) var eventTopics: Set<String> = Node.coreTopics
+
+    /// Registers event topics a component (a plug-in) appends to the event log.
+    /// - Parameter topics: topic names, each valid as `StoredEvent.isValidCustomTopic` says.
+    public func registerTopics(_ topics: Set<String>) {
+        eventTopics.formUnion(topics)
+    }
+
     /// The number of live event feeds.
     public var subscriberCount: Int { subscribers.count }
 

@@ -42,6 +42,12 @@ import Testing
         #expect(config.durable == false)
     }
 
+    @Test func pingKeysSetTheReplicasLivenessDeadlines() throws {
+        let config = try NodeConfiguration(toml: "[peers]\nping_interval_ms = 2000\nping_timeout_ms = 5000")
+        #expect(config.mesh.replica.pingIntervalMilliseconds == 2000)
+        #expect(config.mesh.replica.pingTimeoutMilliseconds == 5000)
+    }
+
     @Test func garbageIsASyntaxError() {
         #expect {
             try NodeConfiguration(toml: "[node\nnetwork = ")
@@ -66,6 +72,9 @@ import Testing
         "[gossip]\nheartbeat_ms = 0",
         "[peers]\nsend_budget_total_bytes = 10",
         "[peers]\nbogus = 1",
+        "[peers]\nping_interval_ms = 0",
+        "[peers]\nping_timeout_ms = 5000",
+        "[peers]\nping_interval_ms = 20000\nping_timeout_ms = 20000",
     ])
     func badValuesAreRefused(_ text: String) {
         #expect(throws: ConfigError.self) { try NodeConfiguration(toml: text) }
