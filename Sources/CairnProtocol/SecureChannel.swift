@@ -15,6 +15,15 @@ public struct SecureChannel: Sendable {
     /// the default 1 MiB payload limit with their headers.
     public static let defaultMaxPlaintextBytes = 2 * 1024 * 1024 + 4096
 
+    /// How records are protected.
+    public enum Cipher: Sendable, Equatable {
+        /// ChaCha20-Poly1305 (IETF), as §4 specifies: the only cipher on a real network.
+        case chaCha20Poly1305
+        /// No protection: the plaintext travels as is, behind the same length prefix and a zero tag. For large
+        /// simulations only, where sealing every record dominates the run and proves nothing new.
+        case plaintextForSimulation
+    }
+
     /// What the driver must do after feeding the channel.
     public enum Action: Sendable, Equatable {
         /// An authenticated record's plaintext, in order.
@@ -36,6 +45,9 @@ public struct SecureChannel: Sendable {
     /// The receive error, once there was one; the channel then ignores further input.
     public private(set) var failure: ChannelError?
 
+    /// How this channel's records are protected.
+    public let cipher: Cipher
+
     private let sendKey: [UInt8]
     private let receiveKey: [UInt8]
     private var sendExhausted = false
@@ -47,8 +59,14 @@ public struct SecureChannel: Sendable {
     /// - Parameters:
     ///   - session: the handshake's result.
     ///   - maxPlaintextBytes: the largest record plaintext in either direction.
-    public init(session: Session, maxPlaintextBytes: Int = SecureChannel.defaultMaxPlaintextBytes) {
+    ///   - cipher: ChaCha20-Poly1305 except in large simulations.
+    public init(
+        session: Session,
+        maxPlaintextBytes: Int = SecureChannel.defaultMaxPlaintextBytes,
+        cipher: Cipher = .chaCha20Poly1305
+    ) {
         precondition(maxPlaintextBytes >= 0 && maxPlaintextBytes <= Int(UInt32.max) - Self.tagBytes)
+        self.cipher = cipher
         self.maxPlaintextBytes = maxPlaintextBytes
         self.remoteKey = session.remoteKey
         self.sendKey = session.sendKey
@@ -72,18 +90,26 @@ public struct SecureChannel: Sendable {
         for index in 0..<Self.lengthPrefixBytes {
             record[index] = UInt8(truncatingIfNeeded: UInt32(ciphertextLength) >> (24 - 8 * UInt32(index)))
         }
-        let nonce = TransportCrypto.nonce(counter: sendCounter)
-        let key = sendKey
-        let text = Array(plaintext)
-        record.withUnsafeMutableBytes { out in
-            text.withUnsafeBytes { textBytes in
-                TransportCrypto.seal(
-                    key: key,
-                    nonce: nonce,
-                    associatedData: UnsafeRawBufferPointer(rebasing: out[0..<4]),
-                    plaintext: textBytes,
-                    into: UnsafeMutableRawBufferPointer(rebasing: out[4...])
-                )
+        if cipher == .plaintextForSimulation {
+            var index = Self.lengthPrefixBytes
+            for byte in plaintext {
+                record[index] = byte
+                index += 1
+            }
+        } else {
+            let nonce = TransportCrypto.nonce(counter: sendCounter)
+            let key = sendKey
+            let text = Array(plaintext)
+            record.withUnsafeMutableBytes { out in
+                text.withUnsafeBytes { textBytes in
+                    TransportCrypto.seal(
+                        key: key,
+                        nonce: nonce,
+                        associatedData: UnsafeRawBufferPointer(rebasing: out[0..<4]),
+                        plaintext: textBytes,
+                        into: UnsafeMutableRawBufferPointer(rebasing: out[4...])
+                    )
+                }
             }
         }
         if sendCounter == .max { sendExhausted = true } else { sendCounter += 1 }
@@ -119,7 +145,10 @@ public struct SecureChannel: Sendable {
             guard !receiveExhausted else { return actions + fail(.counterExhausted) }
             let nonce = TransportCrypto.nonce(counter: receiveCounter)
             let key = receiveKey
-            let opened = pending.withUnsafeBytes { record in
+            let opened: [UInt8]? =
+                cipher == .plaintextForSimulation
+                ? Array(pending[Self.lengthPrefixBytes..<(pending.count - Self.tagBytes)])
+                : pending.withUnsafeBytes { record in
                 TransportCrypto.open(
                     key: key,
                     nonce: nonce,

@@ -15,6 +15,17 @@ struct SecureChannelTests {
         )
     }
 
+    @Test func simulationCipherFramesPlaintextAndNeverInteroperatesWithTheRealOne() throws {
+        let transcript = fixedTranscript()
+        var plain = SecureChannel(session: transcript.initiatorSession, cipher: .plaintextForSimulation)
+        var plainPeer = SecureChannel(session: transcript.responderSession, cipher: .plaintextForSimulation)
+        var real = SecureChannel(session: transcript.responderSession)
+        let record = try plain.seal([1, 2, 3])
+        #expect(record == [0, 0, 0, 19, 1, 2, 3] + [UInt8](repeating: 0, count: 16))
+        #expect(plainPeer.receive(record).delivered == [[1, 2, 3]])
+        #expect(real.receive(record).failure == .authenticationFailed(counter: 0))
+    }
+
     @Test(arguments: [1, 5, 100, 5_000])
     func recordsRoundTripBothWaysWithArbitrarySplits(maxPiece: Int) throws {
         var generator = SeededGenerator(seed: 42 &+ UInt64(maxPiece))

@@ -221,7 +221,11 @@ extension Connection {
                 case .established(let session, let unconsumed):
                     remoteKey = session.remoteKey
                     var established = Established(
-                        channel: SecureChannel(session: session, maxPlaintextBytes: configuration.maxPlaintextBytes),
+                        channel: SecureChannel(
+                            session: session,
+                            maxPlaintextBytes: configuration.maxPlaintextBytes,
+                            cipher: configuration.cipher
+                        ),
                         sendQueue: SendQueue(budget: configuration.sendBudget),
                         lastReceivedAt: now
                     )

@@ -24,6 +24,8 @@ public enum Connection {
         public var pingTimeoutMilliseconds: UInt64
         /// The listen port this node advertises in `hello` (0: it accepts no connections).
         public var listenPort: UInt16
+        /// How records are protected: ChaCha20-Poly1305 except in large simulations.
+        public var cipher: SecureChannel.Cipher = .chaCha20Poly1305
 
         /// Assembles the configuration.
         public init(

@@ -83,6 +83,7 @@ extension Replica {
                 pingTimeoutMilliseconds: configuration.pingTimeoutMilliseconds,
                 listenPort: 0
             )
+            connectionConfiguration.cipher = configuration.recordCipher
             evidence = EvidenceAdmission(
                 maxVerifications: configuration.maxEvidenceVerifications,
                 maxWaitingBytes: configuration.maxWaitingEvidenceBytes

@@ -31,6 +31,9 @@ public enum Replica {
         public var maxWaitingEvidenceBytes = 32 * 1024 * 1024
         /// Stored evidence offered to each new peer at most (and at most half its send budget in bytes).
         public var evidenceOfferedOnConnect = 256
+        /// How records are protected after the handshake. Only a simulator sets `.plaintextForSimulation`, for
+        /// runs too large to seal every record; handshakes stay real either way.
+        public var recordCipher: SecureChannel.Cipher = .chaCha20Poly1305
 
         /// Assembles the configuration; the other fields keep their defaults.
         public init(
