@@ -283,22 +283,21 @@ final class Mesh {
     }
 
     /// Commits a verified blob; the completion runs on the store's writer thread and hands the result straight
-    /// back to the loop, with the evidence the commit recorded read back by id.
+    /// back to the loop, which reads back the evidence the commit recorded.
     private func commit(_ blob: SignedBlob) {
         storesInFlight += 1
         let mesh = LoopBound(self, loop: loop)
         let store = store
         store.put([blob]) { result in
-            let outcome: Result<[Evidence], Replica.StoreFailure>
-            switch result {
-            case .success(let results):
-                outcome = .success((results.first?.evidence ?? []).compactMap { try? store.evidence($0) })
-            case .failure(let error):
-                outcome = .failure(Replica.StoreFailure(detail: "\(error)"))
-            }
             mesh.execute { mesh in
                 mesh.storesInFlight -= 1
-                if !mesh.stopped { mesh.run(mesh.replica.committed(blob.id, result: outcome, now: mesh.clock())) }
+                if !mesh.stopped {
+                    let outcome = result.map { results in
+                        (results.first?.evidence ?? []).compactMap { try? store.evidence($0) }
+                    }
+                    .mapError { Replica.StoreFailure(detail: "\($0)") }
+                    mesh.run(mesh.replica.committed(blob.id, result: outcome, now: mesh.clock()))
+                }
                 if mesh.storesInFlight == 0 {
                     let waiting = mesh.whenStoresDrained
                     mesh.whenStoresDrained = []

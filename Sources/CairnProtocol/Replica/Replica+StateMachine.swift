@@ -157,9 +157,10 @@ extension Replica {
         /// Closes every connection with `goodbye(normal)`; later events do nothing.
         public mutating func stop(now: UInt64) -> [Action] {
             guard !stopped else { return [] }
+            // Stopped first: closing tells the peer manager, which must not dial replacements.
+            stopped = true
             var actions: [Action] = []
             for id in connections.keys.sorted() { close(id, reason: .normal, now: now, into: &actions) }
-            stopped = true
             return actions
         }
 
