@@ -80,11 +80,34 @@ final class HostilePeer {
         return false
     }
 
-    private func sendMessage(_ message: WireMessage) throws {
+    /// Seals and sends one message.
+    func sendMessage(_ message: WireMessage) throws {
+        try sendRecord(try message.encoded())
+    }
+
+    /// Seals and sends one record of any plaintext (empty, or a message this node may not know).
+    func sendRecord(_ plaintext: [UInt8]) throws {
         guard var channel else { throw HostileError.closed }
-        let record = try channel.seal(try message.encoded())
+        let record = try channel.seal(plaintext)
         self.channel = channel
         try socket.write(record)
+    }
+
+    /// Reads until one record arrives and returns its plaintext.
+    func readRecord() throws -> [UInt8] {
+        while true {
+            guard var channel else { throw HostileError.closed }
+            let bytes = try socket.read()
+            guard !bytes.isEmpty else { throw HostileError.closed }
+            let actions = channel.receive(bytes)
+            self.channel = channel
+            for action in actions {
+                switch action {
+                case .deliver(let plaintext): return plaintext
+                case .fail(let error): throw HostileError.handshake("\(error)")
+                }
+            }
+        }
     }
 
     enum HostileError: Error {

@@ -87,6 +87,41 @@ import Testing
         }
     }
 
+    /// The connection rules over a real socket: the node's first record is `hello`; empty records and messages of
+    /// unknown versions or types are skipped, not punished; a first message other than `hello` closes the connection.
+    @Test func helloComesFirstAndUnknownMessagesAreSkippedNotPunished() async throws {
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start()
+            let target = try #require(HostPort(parsing: cluster.meshAddresses[0]))
+            let newer = try SigningKey(seed: [UInt8](repeating: 0x41, count: 32))
+            let peer = try HostilePeer(host: target.host, port: target.port, key: newer)
+            let first = try WireMessage.decode(try peer.readRecord())
+            #expect(first == .hello(listenPort: UInt16(target.port)))
+            try peer.sendMessage(.hello(listenPort: 0))
+            try peer.sendRecord([])
+            try peer.sendRecord([WireMessage.version, 0x7F, 1, 2, 3])
+            try peer.sendRecord([2, WireMessage.MessageType.blob.rawValue, 0, 0])
+            try peer.sendMessage(.ping(7))
+            // The node answers the ping after skipping the rest: the connection is alive and the peer not punished.
+            var answered = false
+            for _ in 0..<16 where !answered {
+                answered = try WireMessage.decode(try peer.readRecord()) == .pong(7)
+            }
+            #expect(answered)
+            #expect(await !cluster.bans(of: 0).contains(newer.publicKey.hex))
+
+            let rude = try HostilePeer(
+                host: target.host,
+                port: target.port,
+                key: try SigningKey(seed: [UInt8](repeating: 0x42, count: 32))
+            )
+            try rude.sendMessage(.ping(1))
+            #expect(rude.isClosedByRemote(within: .seconds(10)))
+        }
+    }
+
     /// Peers that send random bytes, oversized frames or forged blobs are banned; honest nodes keep delivering.
     @Test(arguments: HostileBehaviour.allCases)
     func hostilePeerIsBannedWhileHonestNodesDeliver(_ behaviour: HostileBehaviour) async throws {
