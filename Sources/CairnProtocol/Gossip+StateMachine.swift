@@ -156,8 +156,10 @@ extension Gossip {
             return [penalise(peer, .invalidBlob)]
         }
 
-        /// Sends evidence made or received out of band to every connected peer on the evidence lane.
-        public mutating func publishEvidence(_ bytes: [UInt8], now: UInt64) -> [Action] {
+        /// Sends evidence to every connected peer but `sender` on the evidence lane, once per distinct bytes: evidence
+        /// this node recorded itself, or evidence a peer sent that passed verification (whether or not that peer is
+        /// still connected).
+        public mutating func publishEvidence(_ bytes: [UInt8], except sender: PeerID? = nil, now: UInt64) -> [Action] {
             // Evidence this node already flooded (it came from a peer, then its blobs were stored here and the store
             // reported the fork again) is not sent a second time.
             guard seenEvidence.insert(Blake2b.hash256(bytes)) else {
@@ -165,7 +167,7 @@ extension Gossip {
                 return []
             }
             counters.evidenceForwarded += 1
-            return peers.keys.sorted().map { .send(.evidence(bytes), to: $0, lane: .evidence) }
+            return peers.keys.filter { $0 != sender }.sorted().map { .send(.evidence(bytes), to: $0, lane: .evidence) }
         }
 
         /// Whether evidence with this BLAKE2b-256 hash was already flooded, so the driver can skip verifying it.

@@ -149,13 +149,13 @@ public struct SecureChannel: Sendable {
                 cipher == .plaintextForSimulation
                 ? Array(pending[Self.lengthPrefixBytes..<(pending.count - Self.tagBytes)])
                 : pending.withUnsafeBytes { record in
-                TransportCrypto.open(
-                    key: key,
-                    nonce: nonce,
-                    associatedData: UnsafeRawBufferPointer(rebasing: record[0..<4]),
-                    ciphertext: UnsafeRawBufferPointer(rebasing: record[4...])
-                )
-            }
+                    TransportCrypto.open(
+                        key: key,
+                        nonce: nonce,
+                        associatedData: UnsafeRawBufferPointer(rebasing: record[0..<4]),
+                        ciphertext: UnsafeRawBufferPointer(rebasing: record[4...])
+                    )
+                }
             guard let plaintext = opened else {
                 return actions + fail(.authenticationFailed(counter: receiveCounter))
             }

@@ -354,7 +354,10 @@ final class Mesh {
                 metadata: ["connection": "\(id)", "peer": "\(address?.description ?? "?")", "detail": "\(detail)"]
             )
         case .offence(let id, let offence, let detail):
-            logger.info("peer misbehaved", metadata: ["connection": "\(id)", "offence": "\(offence)", "detail": "\(detail)"])
+            logger.info(
+                "peer misbehaved",
+                metadata: ["connection": "\(id)", "offence": "\(offence)", "detail": "\(detail)"]
+            )
         case .tooSlow(let key):
             logger.notice("disconnecting a peer that does not read", metadata: ["peer": "\(key.hex.prefix(16))"])
         case .evidenceAccepted(let evidence):
@@ -431,7 +434,10 @@ final class Mesh {
         }
     }
 
-    private static func closeHandle<Handle>(_ handle: UnsafeMutablePointer<Handle>?, stop: (UnsafeMutablePointer<Handle>) -> Int32) {
+    private static func closeHandle<Handle>(
+        _ handle: UnsafeMutablePointer<Handle>?,
+        stop: (UnsafeMutablePointer<Handle>) -> Int32
+    ) {
         guard let handle else { return }
         _ = stop(handle)
         uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { handle in

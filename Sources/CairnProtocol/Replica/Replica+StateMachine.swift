@@ -286,7 +286,9 @@ extension Replica {
         ) -> [Action] {
             guard connections[id]?.remoteKey.map({ connectionByKey[$0] == id }) == true else { return [] }
             var actions: [Action] = []
-            for encoding in encodings { enqueue(.evidence(encoding), on: id, lane: .evidence, now: now, into: &actions) }
+            for encoding in encodings {
+                enqueue(.evidence(encoding), on: id, lane: .evidence, now: now, into: &actions)
+            }
             return actions
         }
 
@@ -309,7 +311,8 @@ extension Replica {
                     return actions
                 }
                 actions.append(.emit(.evidenceAccepted(verified)))
-                perform(gossip.receive(.evidence(verified.encoding), from: peer, now: now), now: now, into: &actions)
+                // Flooded even when its sender left meanwhile: the evidence stands on its own.
+                perform(gossip.publishEvidence(verified.encoding, except: peer, now: now), now: now, into: &actions)
                 // Storing both blobs records a channel fork (the store detects it itself).
                 for blob in [verified.first, verified.second] {
                     uncommitted[blob.id] = blob
@@ -366,12 +369,16 @@ extension Replica {
                     actions.append(.close(id, farewell: []))
                     actions.append(contentsOf: dialFailed(id, now: now))
                 case .handshakeTimedOut:
-                    actions.append(.emit(.connectionFailed(id, address: connection.address, detail: "handshake timed out")))
+                    actions.append(
+                        .emit(.connectionFailed(id, address: connection.address, detail: "handshake timed out"))
+                    )
                     offence(.handshakeFailure, on: id, detail: "handshake timed out", now: now, into: &actions)
                     close(id, reason: nil, now: now, into: &actions)
                 case .dead:
                     counters.deadConnections += 1
-                    actions.append(.emit(.connectionFailed(id, address: connection.address, detail: "no reply to ping")))
+                    actions.append(
+                        .emit(.connectionFailed(id, address: connection.address, detail: "no reply to ping"))
+                    )
                     close(id, reason: .normal, now: now, into: &actions)
                 }
             }
@@ -413,7 +420,12 @@ extension Replica {
             }
         }
 
-        private mutating func handle(_ item: Connection.Received, on id: Connection.ID, now: UInt64, into actions: inout [Action]) {
+        private mutating func handle(
+            _ item: Connection.Received,
+            on id: Connection.ID,
+            now: UInt64,
+            into actions: inout [Action]
+        ) {
             switch item {
             case .write(let bytes):
                 actions.append(.write(id, bytes))
@@ -429,7 +441,9 @@ extension Replica {
             case .offence(let offence, let reason, let detail):
                 if offence == .handshakeFailure {
                     let address = connections[id]?.address
-                    actions.append(.emit(.connectionFailed(id, address: address, detail: "handshake failed: \(detail)")))
+                    actions.append(
+                        .emit(.connectionFailed(id, address: address, detail: "handshake failed: \(detail)"))
+                    )
                 }
                 self.offence(offence, on: id, detail: detail, now: now, into: &actions)
                 if offence == .handshakeFailure {
@@ -441,7 +455,12 @@ extension Replica {
         }
 
         /// Routes one message from an established connection.
-        private mutating func route(_ message: WireMessage, on id: Connection.ID, now: UInt64, into actions: inout [Action]) {
+        private mutating func route(
+            _ message: WireMessage,
+            on id: Connection.ID,
+            now: UInt64,
+            into actions: inout [Action]
+        ) {
             guard let connection = connections[id] else { return }
             switch message {
             case .hello(let port):
@@ -484,10 +503,12 @@ extension Replica {
             now: UInt64,
             into actions: inout [Action]
         ) {
-            // The kind byte follows the version byte; a kind nothing here judges is not worth a verification.
-            if bytes.count >= 2, bytes[0] == Evidence.formatVersion,
-                !evidenceJudges.judges(Evidence.Kind(rawValue: bytes[1]))
-            {
+            // A later evidence format, or a kind nothing here judges, is not worth a verification and is no offence.
+            if bytes.count >= 2, bytes[0] != Evidence.formatVersion {
+                drop("evidence of unknown format version \(bytes[0])", into: &actions)
+                return
+            }
+            if bytes.count >= 2, !evidenceJudges.judges(Evidence.Kind(rawValue: bytes[1])) {
                 drop("evidence of unknown kind \(bytes[1])", into: &actions)
                 return
             }
@@ -550,7 +571,12 @@ extension Replica {
 
         /// Closes a connection the replica decided to end: a sealed `goodbye(reason)` as farewell when the
         /// channel is up, then the peer manager is told.
-        private mutating func close(_ id: Connection.ID, reason: GoodbyeReason?, now: UInt64, into actions: inout [Action]) {
+        private mutating func close(
+            _ id: Connection.ID,
+            reason: GoodbyeReason?,
+            now: UInt64,
+            into actions: inout [Action]
+        ) {
             guard var connection = connections.removeValue(forKey: id) else { return }
             unflushed.remove(id)
             let farewell = connection.close(reason: reason, listenPort: connectionConfiguration.listenPort)

@@ -1,0 +1,501 @@
+import CairnCore
+import Testing
+
+@testable import CairnProtocol
+
+@Suite("Replica state machine")
+struct ReplicaStateMachineTests {
+    typealias Fixture = ReplicaFixture
+
+    static let start = ReplicaFixture.start
+    static let listenPort: UInt16 = 7702
+
+    /// Every driver effect answered by the node except `held`.
+    static func answers(except held: ReplicaEffect...) -> Set<ReplicaEffect> {
+        Set(ReplicaEffect.allCases).subtracting(held)
+    }
+
+    /// A started replica (key 2) with no peers, listening on `listenPort`.
+    static func startedNode(
+        answers: Set<ReplicaEffect> = Set(ReplicaEffect.allCases),
+        evidenceJudges: EvidenceJudges = EvidenceJudges()
+    ) -> ReplicaNode {
+        var node = ReplicaNode(Fixture.replica(key: 2, seed: 7, evidenceJudges: evidenceJudges), answers: answers)
+        node.perform(
+            node.replica.start(
+                listenPort: listenPort,
+                localAddresses: [],
+                bootstrap: [],
+                knownAddresses: [],
+                bans: [],
+                now: start
+            ),
+            now: start
+        )
+        return node
+    }
+
+    /// A hostile peer with key `index` that connected to `node`, sent `hello` and read the replica's.
+    static func greetedPeer(_ index: UInt8, to node: inout ReplicaNode, now: UInt64 = start) throws -> HostilePeer {
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: Fixture.nodeKey(index),
+            from: Fixture.address(Int(index), port: 40_000),
+            now: now
+        )
+        try peer.send(.hello(listenPort: 0), to: &node, now: now)
+        #expect(try peer.read(from: &node, now: now) == [.hello(listenPort: listenPort)])
+        return peer
+    }
+
+    /// A replica that holds `.verifyEvidence` for the test, with two greeted peers.
+    static func nodeWithTwoPeers(
+        evidenceJudges: EvidenceJudges = EvidenceJudges()
+    ) throws -> (ReplicaNode, HostilePeer, HostilePeer) {
+        var node = startedNode(answers: answers(except: .verifyEvidence), evidenceJudges: evidenceJudges)
+        let sender = try greetedPeer(11, to: &node)
+        let other = try greetedPeer(12, to: &node)
+        return (node, sender, other)
+    }
+
+    /// The one `.verifyEvidence` the node holds.
+    static func heldEvidence(_ node: ReplicaNode) throws -> (bytes: [UInt8], digest: [UInt8], from: PeerID) {
+        let held = node.held.compactMap { action -> ([UInt8], [UInt8], PeerID)? in
+            if case .verifyEvidence(let bytes, let digest, let from) = action { return (bytes, digest, from) }
+            return nil
+        }
+        #expect(held.count == 1)
+        return try #require(held.first)
+    }
+
+    // MARK: Handshake and hello
+
+    @Test func twoReplicasHandshakeAndSeeEachOtherAsPeers() throws {
+        let pair = try ReplicaPair(seed: 1)
+        let aPeers = pair.a.replica.peers
+        let bPeers = pair.b.replica.peers
+        #expect(aPeers.map(\.key) == [ReplicaPair.bKey])
+        #expect(aPeers.first?.direction == .outbound)
+        #expect(aPeers.first?.connection == pair.aConnection)
+        #expect(bPeers.map(\.key) == [ReplicaPair.aKey])
+        #expect(bPeers.first?.direction == .inbound)
+        #expect(bPeers.first?.connection == pair.bConnection)
+        #expect(
+            pair.a.log.notices.contains(.peerUp(ReplicaPair.bKey, direction: .outbound, address: ReplicaPair.bAddress))
+        )
+        #expect(
+            pair.b.log.notices.contains(.peerUp(ReplicaPair.aKey, direction: .inbound, address: ReplicaPair.aObserved))
+        )
+        // B read A's hello: it remembers A's dialable address, the observed host with the advertised port.
+        #expect(pair.b.log.persisted.contains(.remember(ReplicaPair.aAddress)))
+        #expect(pair.a.log.offences.isEmpty && pair.b.log.offences.isEmpty)
+        #expect(pair.a.log.closedConnections.isEmpty && pair.b.log.closedConnections.isEmpty)
+    }
+
+    @Test(arguments: [PeerManager.Direction.inbound, .outbound])
+    func helloIsTheFirstRecordEvenWhenEvidenceIsQueuedFirst(direction: PeerManager.Direction) throws {
+        var node = ReplicaNode(
+            Fixture.replica(key: 2, seed: 7),
+            answers: Self.answers(except: .readStoredEvidence)
+        )
+        let peerAddress = Fixture.address(11)
+        let started = node.perform(
+            node.replica.start(
+                listenPort: Self.listenPort,
+                localAddresses: [],
+                bootstrap: direction == .outbound ? [peerAddress] : [],
+                knownAddresses: [Fixture.address(99)],
+                bans: [],
+                now: Self.start
+            ),
+            now: Self.start
+        )
+        var peer: HostilePeer
+        let actions: [Replica.Action]
+        switch direction {
+        case .outbound:
+            let dial = try #require(started.dials.first { $0.address == peerAddress })
+            (peer, actions) = try HostilePeer.answer(
+                dial: dial.id,
+                of: &node,
+                key: Fixture.nodeKey(11),
+                now: Self.start
+            )
+        case .inbound:
+            (peer, actions) = try HostilePeer.connect(
+                to: &node,
+                key: Fixture.nodeKey(11),
+                from: peerAddress,
+                now: Self.start
+            )
+        }
+        #expect(actions.notices.contains(.peerUp(peer.publicKey, direction: direction, address: peerAddress)))
+        let maxBytes = node.replica.configuration.sendBudget.totalBytes / 2
+        #expect(node.held == [.readStoredEvidence(for: peer.connection, limit: 256, maxBytes: maxBytes)])
+
+        // The store answers at once, before the driver's first flush: the evidence is queued ahead of hello.
+        let evidence = Fixture.channelFork()
+        node.perform(
+            node.replica.storedEvidenceRead([evidence.encoding], for: peer.connection, now: Self.start),
+            now: Self.start
+        )
+        let messages = try peer.read(from: &node, now: Self.start)
+        #expect(messages.first == .hello(listenPort: Self.listenPort))
+        #expect(messages.dropFirst().first == .evidence(evidence.encoding))
+        #expect(messages.filter { $0.type == .hello }.count == 1)
+    }
+
+    @Test func aFirstMessageOtherThanHelloIsAProtocolViolation() throws {
+        var node = Self.startedNode()
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: Fixture.nodeKey(11),
+            from: Fixture.address(11, port: 40_000),
+            now: Self.start
+        )
+        #expect(try peer.read(from: &node, now: Self.start) == [.hello(listenPort: Self.listenPort)])
+
+        let actions = try peer.send(.ping(7), to: &node, now: Self.start)
+        #expect(actions.offences(on: peer.connection) == [.protocolViolation])
+        #expect(actions.closedConnections == [peer.connection])
+        #expect(try #require(actions.farewell(of: peer.connection)).isEmpty == false)
+        #expect(actions.notices.contains(.peerDown(peer.publicKey)))
+        // The farewell says why, and the ping is not answered.
+        #expect(try peer.read(from: &node, now: Self.start) == [.goodbye(.protocolViolation)])
+        #expect(node.replica.connectionCount == 0)
+        #expect(node.replica.peers.isEmpty)
+    }
+
+    // MARK: Records the replica does not understand
+
+    @Test func anEmptyRecordCarriesNothingAndCostsNothing() throws {
+        var node = Self.startedNode()
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: Fixture.nodeKey(11),
+            from: Fixture.address(11, port: 40_000),
+            now: Self.start
+        )
+        let blob = Fixture.blob(tag: 5)
+        var actions = try peer.sendRecord([], to: &node, now: Self.start)
+        actions += try peer.send(.hello(listenPort: 0), to: &node, now: Self.start)
+        actions += try peer.sendRecord([], to: &node, now: Self.start)
+        actions += try peer.send(.blob(blob.encoding), to: &node, now: Self.start)
+        #expect(actions.offences.isEmpty)
+        #expect(actions.closedConnections.isEmpty)
+        #expect(actions.verifiedIDs == [blob.id])
+        #expect(node.replica.peers.map(\.key) == [peer.publicKey])
+        #expect(node.replica.peers.first?.score == 0)
+    }
+
+    @Test func messagesOfUnknownTypeOrVersionAreSkippedWithoutPenalty() throws {
+        var node = Self.startedNode()
+        var peer = try Self.greetedPeer(11, to: &node)
+        var actions = try peer.sendRecord([WireMessage.version, 0x7F], to: &node, now: Self.start)
+        actions += try peer.sendRecord([WireMessage.version, 0x7F, 1, 2, 3], to: &node, now: Self.start)
+        actions += try peer.sendRecord(
+            [2, WireMessage.MessageType.ping.rawValue, 0, 0, 0, 0, 0, 0, 0, 1],
+            to: &node,
+            now: Self.start
+        )
+        #expect(node.replica.statistics.unknownMessagesSkipped == 3)
+        #expect(actions.offences.isEmpty)
+        #expect(actions.closedConnections.isEmpty)
+        // Nothing was answered (the unknown-version ping is not a ping), and the connection carries on.
+        #expect(try peer.read(from: &node, now: Self.start).isEmpty)
+        let blob = Fixture.blob(tag: 6)
+        #expect(try peer.send(.blob(blob.encoding), to: &node, now: Self.start).verifiedIDs == [blob.id])
+        #expect(node.replica.connectionCount == 1)
+        #expect(node.replica.peers.first?.score == 0)
+    }
+
+    // MARK: Liveness
+
+    @Test func aSilentPeerIsPingedAndStaysWhileItAnswers() throws {
+        var node = Self.startedNode()
+        var peer = try Self.greetedPeer(11, to: &node)
+        let interval = node.replica.configuration.pingIntervalMilliseconds
+        let timeout = node.replica.configuration.pingTimeoutMilliseconds
+
+        node.tick(now: Self.start + interval - 1)
+        #expect(try peer.read(from: &node, now: Self.start + interval - 1).isEmpty)
+        #expect(node.replica.statistics.pingsSent == 0)
+
+        node.tick(now: Self.start + interval)
+        let messages = try peer.read(from: &node, now: Self.start + interval)
+        let nonce = try #require(messages.compactMap { if case .ping(let nonce) = $0 { nonce } else { nil } }.first)
+        #expect(messages == [.ping(nonce)])
+        #expect(node.replica.statistics.pingsSent == 1)
+
+        let answered = Self.start + interval + 500
+        #expect(try peer.send(.pong(nonce), to: &node, now: answered).isEmpty)
+        let later = node.tick(now: Self.start + timeout)
+        #expect(later.closedConnections.isEmpty)
+        #expect(node.replica.connectionCount == 1)
+        #expect(node.replica.statistics.deadConnections == 0)
+        // Still silent: pinged again, a ping per silence.
+        #expect(try peer.read(from: &node, now: Self.start + timeout).map(\.type) == [.ping])
+        #expect(node.replica.statistics.pingsSent == 2)
+    }
+
+    @Test func aPeerSilentPastThePingTimeoutIsClosedAsDead() throws {
+        var node = Self.startedNode()
+        var peer = try Self.greetedPeer(11, to: &node)
+        let interval = node.replica.configuration.pingIntervalMilliseconds
+        let timeout = node.replica.configuration.pingTimeoutMilliseconds
+
+        node.tick(now: Self.start + interval)
+        #expect(try peer.read(from: &node, now: Self.start + interval).map(\.type) == [.ping])
+        #expect(node.tick(now: Self.start + timeout - 1).closedConnections.isEmpty)
+
+        let actions = node.tick(now: Self.start + timeout)
+        #expect(actions.closedConnections == [peer.connection])
+        #expect(actions.notices.contains(.peerDown(peer.publicKey)))
+        #expect(node.replica.statistics.deadConnections == 1)
+        #expect(node.replica.connectionCount == 0)
+        #expect(try peer.read(from: &node, now: Self.start + timeout) == [.goodbye(.normal)])
+    }
+
+    // MARK: Evidence
+
+    /// Kind 2 with nothing registered for it, and a channel fork in a later evidence format version.
+    @Test(arguments: [false, true])
+    func evidenceOfAKindOrVersionNothingJudgesIsDroppedWithoutCost(laterVersion: Bool) throws {
+        var (node, sender, other) = try Self.nodeWithTwoPeers()
+        var encoding = laterVersion ? Fixture.channelFork().encoding : Fixture.evidence(kind: 2).encoding
+        if laterVersion { encoding[0] = 2 }
+        let actions = try sender.send(.evidence(encoding), to: &node, now: Self.start)
+        #expect(actions.evidenceVerifications.isEmpty)
+        #expect(node.held.isEmpty)
+        #expect(actions.storedIDs.isEmpty)
+        #expect(actions.offences.isEmpty)
+        #expect(node.replica.statistics.evidenceDropped == 1)
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+        #expect(try sender.read(from: &node, now: Self.start).isEmpty)
+        #expect(node.replica.connectionCount == 2)
+        #expect(node.replica.peers.map(\.score) == [0, 0])
+    }
+
+    @Test func channelForkEvidenceIsVerifiedThenStoredAndFlooded() throws {
+        var (node, sender, other) = try Self.nodeWithTwoPeers()
+        let evidence = Fixture.channelFork()
+        let received = try sender.send(.evidence(evidence.encoding), to: &node, now: Self.start)
+        #expect(received.evidenceVerifications == [evidence.encoding])
+        #expect(received.storedIDs.isEmpty)
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+
+        let held = try Self.heldEvidence(node)
+        #expect(held.from == sender.publicKey)
+        #expect(held.digest == Blake2b.hash256(evidence.encoding))
+        let verified = node.perform(
+            node.replica.evidenceVerified(
+                verifyEvidence(held.bytes),
+                digest: held.digest,
+                from: held.from,
+                now: Self.start
+            ),
+            now: Self.start
+        )
+        #expect(verified.notices.contains(.evidenceAccepted(evidence)))
+        #expect(Set(verified.storedIDs) == [evidence.first.id, evidence.second.id])
+        #expect(verified.offences.isEmpty)
+        #expect(try other.read(from: &node, now: Self.start) == [.evidence(evidence.encoding)])
+        #expect(try sender.read(from: &node, now: Self.start).isEmpty)
+    }
+
+    @Test func evidenceWithABadSignatureIsPenalised() throws {
+        var (node, sender, other) = try Self.nodeWithTwoPeers()
+        let evidence = Fixture.forgedChannelFork()
+        let received = try sender.send(.evidence(evidence.encoding), to: &node, now: Self.start)
+        #expect(received.evidenceVerifications == [evidence.encoding])
+
+        let held = try Self.heldEvidence(node)
+        let result = verifyEvidence(held.bytes)
+        #expect(result == .failure(.badSignature))
+        let verdict = node.perform(
+            node.replica.evidenceVerified(result, digest: held.digest, from: held.from, now: Self.start),
+            now: Self.start
+        )
+        #expect(verdict.offences(on: sender.connection) == [.invalidSignature])
+        #expect(verdict.closedConnections == [sender.connection])
+        #expect(node.replica.isBanned(sender.publicKey, now: Self.start))
+        #expect(verdict.storedIDs.isEmpty)
+        #expect(!verdict.notices.contains(.evidenceAccepted(evidence)))
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+    }
+
+    @Test(arguments: [true, false])
+    func aRegisteredJudgeDecidesItsKindOfEvidence(conflict: Bool) throws {
+        var judges = EvidenceJudges()
+        judges.register(Evidence.Kind(rawValue: 2), name: "test-double-sign") { _ in conflict }
+        var (node, sender, other) = try Self.nodeWithTwoPeers(evidenceJudges: judges)
+        let evidence = Fixture.evidence(kind: 2)
+        let received = try sender.send(.evidence(evidence.encoding), to: &node, now: Self.start)
+        #expect(received.evidenceVerifications == [evidence.encoding])
+
+        let held = try Self.heldEvidence(node)
+        let verified = node.perform(
+            node.replica.evidenceVerified(
+                verifyEvidence(held.bytes),
+                digest: held.digest,
+                from: held.from,
+                now: Self.start
+            ),
+            now: Self.start
+        )
+        #expect(verified.offences.isEmpty)
+        if conflict {
+            #expect(verified.notices.contains(.evidenceAccepted(evidence)))
+            #expect(Set(verified.storedIDs) == [evidence.first.id, evidence.second.id])
+            #expect(try other.read(from: &node, now: Self.start) == [.evidence(evidence.encoding)])
+        } else {
+            #expect(!verified.notices.contains(.evidenceAccepted(evidence)))
+            #expect(verified.storedIDs.isEmpty)
+            #expect(node.replica.statistics.evidenceDropped == 1)
+            #expect(try other.read(from: &node, now: Self.start).isEmpty)
+        }
+    }
+
+    @Test func evidenceVerifiedAfterItsSenderLeftIsStillFlooded() throws {
+        // Kind 2: the store does not recognise it, so only the mesh floods it (a store's report of a channel fork
+        // on commit would hide the gap).
+        var judges = EvidenceJudges()
+        judges.register(Evidence.Kind(rawValue: 2), name: "test-double-sign") { _ in true }
+        var (node, sender, other) = try Self.nodeWithTwoPeers(evidenceJudges: judges)
+        let evidence = Fixture.evidence(kind: 2)
+        try sender.send(.evidence(evidence.encoding), to: &node, now: Self.start)
+        let held = try Self.heldEvidence(node)
+        node.perform(node.replica.closed(sender.connection, now: Self.start), now: Self.start)
+
+        let verified = node.perform(
+            node.replica.evidenceVerified(
+                verifyEvidence(held.bytes),
+                digest: held.digest,
+                from: held.from,
+                now: Self.start
+            ),
+            now: Self.start
+        )
+        #expect(verified.notices.contains(.evidenceAccepted(evidence)))
+        let forwarded = try other.read(from: &node, now: Self.start)
+        #expect(forwarded.map(\.type) == [.evidence])
+        #expect(forwarded.allSatisfy { $0 == .evidence(evidence.encoding) })
+    }
+
+    // MARK: Blobs
+
+    @Test func aBlobThatFailsVerificationBansItsSender() throws {
+        var node = Self.startedNode(answers: Self.answers(except: .verify))
+        var peer = try Self.greetedPeer(11, to: &node)
+        let forged = Fixture.forged(Fixture.blob(tag: 9))
+        let received = try peer.send(.blob(forged.encoding), to: &node, now: Self.start)
+        #expect(received.verifiedIDs == [forged.id])
+
+        let now = Self.start + 5
+        let actions = node.perform(
+            node.replica.verified(.failure(.badSignature), id: forged.id, from: peer.publicKey, now: now),
+            now: now
+        )
+        let until = now + node.replica.configuration.peers.banMilliseconds
+        #expect(actions.offences(on: peer.connection) == [.invalidSignature])
+        #expect(actions.persisted == [.ban(peer.publicKey, untilMilliseconds: until)])
+        #expect(actions.notices.contains(.banned(peer.publicKey, untilMilliseconds: until)))
+        #expect(actions.closedConnections == [peer.connection])
+        #expect(try peer.read(from: &node, now: now) == [.goodbye(.banned)])
+        #expect(node.replica.isBanned(peer.publicKey, now: now))
+        #expect(node.replica.statistics.invalidBlobs == 1)
+        #expect(node.replica.statistics.bans == 1)
+        #expect(node.replica.connectionCount == 0)
+        #expect(actions.storedIDs.isEmpty)
+    }
+
+    @Test func aBlobPublishedOnOneReplicaReachesTheOther() throws {
+        var pair = try ReplicaPair(seed: 5)
+        let blob = Fixture.blob(tag: 11)
+        let logged = pair.b.log.count
+        pair.a.perform(pair.a.replica.published(blob, now: pair.now), now: pair.now)
+        pair.settle()
+        let bActions = Array(pair.b.log[logged...])
+        #expect(bActions.contains(.verify(blob.encoding, id: blob.id, from: ReplicaPair.aKey)))
+        #expect(bActions.storedIDs == [blob.id])
+        #expect(pair.b.store[blob.id] == blob)
+        // A is not sent its own blob back.
+        #expect(pair.a.log.verifiedIDs.isEmpty)
+    }
+
+    @Test func aWantForABlobWhoseCommitIsInFlightIsServedFromMemory() throws {
+        var node = Self.startedNode(answers: Self.answers(except: .store))
+        var sender = try Self.greetedPeer(11, to: &node)
+        let blob = Fixture.blob(tag: 21)
+        let received = try sender.send(.blob(blob.encoding), to: &node, now: Self.start)
+        #expect(received.storedIDs == [blob.id])
+        #expect(node.held == [.store(blob)])
+
+        // A peer that connects after the blob was verified asks for it while its commit is still in flight.
+        var asker = try Self.greetedPeer(12, to: &node)
+        let wanted = try asker.send(.want([blob.id]), to: &node, now: Self.start)
+        #expect(!wanted.contains { if case .serve = $0 { true } else { false } })
+        #expect(try asker.read(from: &node, now: Self.start) == [.blob(blob.encoding)])
+
+        // Once committed, the store serves it.
+        node.perform(node.replica.committed(blob.id, result: .success([]), now: Self.start), now: Self.start)
+        let later = try asker.send(.want([blob.id]), to: &node, now: Self.start)
+        #expect(later.contains(.serve([blob.id], to: asker.publicKey)))
+    }
+
+    // MARK: Dialing
+
+    @Test func aDialThatNeverConnectsIsGivenUpAtTheDialTimeout() throws {
+        var node = ReplicaNode(Fixture.replica(key: 2, seed: 7))
+        let address = Fixture.address(11)
+        let started = node.perform(
+            node.replica.start(
+                listenPort: Self.listenPort,
+                localAddresses: [],
+                bootstrap: [address],
+                knownAddresses: [],
+                bans: [],
+                now: 0
+            ),
+            now: 0
+        )
+        let dial = try #require(started.dials.first)
+        #expect(started.dials.count == 1 && dial.address == address)
+        #expect(node.replica.connectionCount == 1)
+
+        let timeout = node.replica.configuration.dialTimeoutMilliseconds
+        #expect(node.tick(now: timeout - 1).closedConnections.isEmpty)
+        let actions = node.tick(now: timeout)
+        #expect(actions.closedConnections == [dial.id])
+        #expect(actions.farewell(of: dial.id) == [])
+        #expect(node.replica.connectionCount == 0)
+        // The address backs off before it is dialled again, under a new id; a late connect is ignored.
+        #expect(actions.dials.isEmpty)
+        #expect(node.replica.dialed(dial.id, now: timeout + 1).isEmpty)
+        let backoff = node.replica.configuration.peers.dialBackoffMilliseconds.lowerBound
+        #expect(node.tick(now: timeout + backoff - 1).dials.isEmpty)
+        let redials = node.tick(now: timeout + backoff).dials
+        #expect(redials.map(\.address) == [address])
+        #expect(redials.first?.id != dial.id)
+        #expect(node.replica.connectionCount == 1)
+    }
+
+    // MARK: Determinism
+
+    @Test func theSameSeedAndEventsGiveTheSameActions() throws {
+        func run(seed: UInt64) throws -> [[Replica.Action]] {
+            var pair = try ReplicaPair(seed: seed)
+            pair.a.perform(pair.a.replica.published(Fixture.blob(tag: 3), now: pair.now), now: pair.now)
+            pair.settle()
+            // Past the ping interval: both sides ping (nonces drawn from the seed) and answer.
+            pair.now += pair.a.replica.configuration.pingIntervalMilliseconds
+            pair.tick()
+            pair.settle()
+            return [pair.a.log, pair.b.log]
+        }
+        let first = try run(seed: 42)
+        #expect(first[0].count > 10 && first[1].count > 10)
+        #expect(try run(seed: 42) == first)
+        #expect(try run(seed: 43) != first)
+    }
+}
