@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
+        .executable(name: "cairn-sim", targets: ["CairnSim"]),
         .library(name: "CairnCore", targets: ["CairnCore"]),
         .library(name: "CairnStore", targets: ["CairnStore"]),
         .library(name: "CairnProtocol", targets: ["CairnProtocol"]),
@@ -96,6 +97,15 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .executableTarget(
+            name: "CairnSim",
+            dependencies: [
+                "CairnCore", "CairnProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore"],
@@ -104,6 +114,11 @@ let package = Package(
         .testTarget(
             name: "CairnProtocolTests",
             dependencies: ["CairnCore", "CairnProtocol"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CairnSimTests",
+            dependencies: ["CairnSim", "CairnCore", "CairnProtocol"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,0 +1,182 @@
+import CairnCore
+import CairnProtocol
+import Testing
+
+@testable import CairnSim
+
+/// Small scenarios run end to end: determinism, delivery, hostile peers, churn, partitions, scenario errors.
+@Suite struct SimulationTests {
+    /// About 20 nodes and 20 blobs: steady gossip.
+    static let steady = """
+        name = "small-steady"
+        nodes = 20
+        warmup_ms = 2000
+        settle_ms = 5000
+        [blobs]
+        count = 20
+        size_bytes = 256
+        publish_rate_per_s = 50
+        [node]
+        bootstrap_peers = 3
+        """
+
+    static let steadyScenario = try! Scenario(toml: steady)
+    static let steadyRun = Simulation(scenario: steadyScenario, seed: 7).run()
+
+    @Test func sameSeedGivesTheSameTraceAndSummary() {
+        let again = Simulation(scenario: Self.steadyScenario, seed: 7).run()
+        #expect(again == Self.steadyRun)
+        #expect(again.text == Self.steadyRun.text)
+        #expect(again.text.hasSuffix("trace hash: \(Self.steadyRun.traceHash.hex)"))
+    }
+
+    @Test func anotherSeedGivesAnotherTrace() {
+        let other = Simulation(scenario: Self.steadyScenario, seed: 8).run()
+        #expect(other.traceHash != Self.steadyRun.traceHash)
+    }
+
+    @Test func steadyGossipDeliversEveryBlobToEveryNode() {
+        let summary = Self.steadyRun
+        #expect(summary.outcome == .complete)
+        #expect(summary.published == 20)
+        #expect(summary.eligiblePairs == 20 * 19)
+        #expect(summary.deliveredPairs == summary.eligiblePairs)
+        #expect(summary.completeBlobs == 20)
+        #expect(summary.missing.isEmpty)
+        #expect(summary.text.contains("delivery 100.00 %"))
+    }
+
+    @Test func memoisedSignaturesGiveTheSameDeliveryAndTrace() {
+        var scenario = Self.steadyScenario
+        scenario.memoiseSignatures = true
+        let memoised = Simulation(scenario: scenario, seed: 7).run()
+        #expect(memoised.traceHash == Self.steadyRun.traceHash)
+        #expect(memoised.deliveredPairs == Self.steadyRun.deliveredPairs)
+        #expect(memoised.timesToAll == Self.steadyRun.timesToAll)
+    }
+
+    @Test func hostilePeersAreCutOffWhileHonestNodesGetEveryBlob() throws {
+        let scenario = try Scenario(
+            toml: """
+                nodes = 20
+                warmup_ms = 2000
+                settle_ms = 5000
+                [blobs]
+                count = 20
+                size_bytes = 256
+                publish_rate_per_s = 2
+                [node]
+                bootstrap_peers = 3
+                [[hostile]]
+                kind = "junk"
+                count = 3
+                [[hostile]]
+                kind = "silent"
+                count = 2
+                [[hostile]]
+                kind = "forgedBlobs"
+                count = 2
+                """
+        )
+        let summary = Simulation(scenario: scenario, seed: 3).run()
+        #expect(summary.outcome == .complete)
+        #expect(summary.deliveredPairs == 20 * 19)
+        let outcomes = Dictionary(uniqueKeysWithValues: summary.hostile.map { ($0.kind, $0) })
+        let junk = try #require(outcomes[.junk])
+        #expect(junk.dials > 0)
+        #expect(junk.closedByHonest >= junk.dials)
+        let silent = try #require(outcomes[.silent])
+        #expect(silent.closedByHonest > 0)
+        let forged = try #require(outcomes[.forgedBlobs])
+        #expect(forged.bans > 0)
+        #expect(summary.counters.rejected > 0)
+    }
+
+    @Test func nodesThatJoinLateOrRejoinGetWhatIsPublishedWhileTheyAreUp() throws {
+        let scenario = try Scenario(
+            toml: """
+                nodes = 20
+                warmup_ms = 2000
+                settle_ms = 5000
+                [blobs]
+                count = 20
+                size_bytes = 256
+                publish_rate_per_s = 4
+                [node]
+                bootstrap_peers = 3
+                [churn]
+                leave_fraction = 0.2
+                leave_between_ms = [2500, 4000]
+                down_ms = [1000, 2000]
+                late_joiners = 4
+                join_between_ms = [3000, 4000]
+                """
+        )
+        let summary = Simulation(scenario: scenario, seed: 5).run()
+        #expect(summary.counters.peersUp > 0)
+        #expect(summary.upAtEnd == 20)
+        #expect(summary.eligiblePairs < 20 * 19)
+        #expect(summary.deliveredPairs == summary.eligiblePairs)
+        #expect(summary.endHeld < summary.endPairs)
+    }
+
+    @Test func aPartitionHoldsTrafficUntilItHeals() throws {
+        let scenario = try Scenario(
+            toml: """
+                nodes = 20
+                warmup_ms = 2000
+                settle_ms = 5000
+                [blobs]
+                count = 10
+                size_bytes = 256
+                publish_rate_per_s = 10
+                [node]
+                bootstrap_peers = 3
+                [[partitions]]
+                groups = [[0, 9], [10, 19]]
+                from_ms = 1900
+                until_ms = 4000
+                """
+        )
+        let summary = Simulation(scenario: scenario, seed: 11).run()
+        #expect(summary.deliveredPairs == summary.eligiblePairs)
+        let slowest = try #require(summary.timesToAll.last)
+        #expect(slowest > 1_000_000)
+    }
+
+    @Test(
+        arguments: [
+            ("nodes = 20\ncolour = 1", "colour"),
+            ("nodes = 20\n[links]\nlatency = [1, 2]", "links.latency"),
+            ("nodes = \"many\"", "nodes"),
+            ("nodes = 1", "nodes"),
+            ("nodes = 20\n[links]\nlatency_ms = [50, 5]", "links.latency_ms"),
+            ("nodes = 20\n[links]\nloss_rate = 2.0", "links.loss_rate"),
+            ("nodes = 20\nmemoise_signatures = \"yes\"", "memoise_signatures"),
+            ("nodes = 20\n[[hostile]]\nkind = \"rude\"\ncount = 1", "hostile[0].kind"),
+            ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
+            ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),
+            ("[blobs]\ncount = 3", "nodes"),
+        ]
+    )
+    func aBadScenarioIsRefusedNamingTheKey(text: String, key: String) {
+        #expect {
+            _ = try Scenario(toml: text)
+        } throws: { error in
+            guard let error = error as? ScenarioError else { return false }
+            return error.key == key && error.description.contains("'\(key)'")
+        }
+    }
+
+    @Test func aSyntaxErrorSaysWhere() {
+        #expect(throws: ScenarioError.self) { _ = try Scenario(toml: "nodes = = 3") }
+    }
+
+    @Test(arguments: ["steady", "churn", "hostile", "large", "huge"])
+    func theShippedScenariosLoad(name: String) throws {
+        let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")
+        #expect(scenario.name == name)
+        #expect(scenario.nodes >= 100)
+    }
+}
