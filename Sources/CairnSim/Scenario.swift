@@ -98,6 +98,9 @@ struct Scenario: Sendable, Equatable {
     /// Answer a verification of a blob the simulation signed from a memo table keyed by its id instead of checking
     /// the signature again; the run is otherwise identical.
     var memoiseSignatures = false
+    /// Carry records in plaintext behind the same framing (`SecureChannel.Cipher.plaintextForSimulation`) instead
+    /// of sealing each one; handshakes stay real. The run is otherwise identical.
+    var plaintextRecords = false
     /// The mesh name every replica uses.
     var network = "cairn-sim"
     /// The published blobs.
@@ -162,6 +165,7 @@ struct Scenario: Sendable, Equatable {
         settleMilliseconds = try root.uint("settle_ms", default: settleMilliseconds, in: 1...86_400_000)
         startSpreadMilliseconds = try root.uint("start_spread_ms", default: startSpreadMilliseconds, in: 1...3_600_000)
         memoiseSignatures = try root.bool("memoise_signatures", default: memoiseSignatures)
+        plaintextRecords = try root.bool("plaintext_records", default: plaintextRecords)
         network = try root.string("network", default: network)
         guard !network.isEmpty, network.utf8.count <= 64 else {
             throw .invalidValue(key: "network", value: "\"\(network)\"", reason: "1 to 64 bytes")

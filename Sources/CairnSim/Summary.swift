@@ -54,6 +54,8 @@ struct Summary: Sendable, Equatable {
     var published: Int
     /// Whether signatures were memoised.
     var memoised: Bool
+    /// Whether records travelled unsealed.
+    var plaintextRecords: Bool
     /// How the run ended.
     var outcome: Simulation.Outcome
     /// The virtual instant it ended, in microseconds.
@@ -101,6 +103,7 @@ struct Summary: Sendable, Equatable {
         blobBytes = scenario.blobs.sizeBytes
         published = simulation.publishedCount
         memoised = scenario.memoiseSignatures
+        plaintextRecords = scenario.plaintextRecords
         self.outcome = outcome
         endMicros = simulation.now
         events = simulation.events
@@ -199,7 +202,8 @@ struct Summary: Sendable, Equatable {
         lines.append(
             "nodes \(honestNodes) honest (\(upAtEnd) up at the end), \(hostileCount) hostile; "
                 + "blobs \(published) of \(blobCount) published, \(blobBytes) B each; "
-                + "signatures \(memoised ? "memoised" : "checked")"
+                + "signatures \(memoised ? "memoised" : "checked"), "
+                + "records \(plaintextRecords ? "unsealed" : "sealed")"
         )
         let ending =
             switch outcome {

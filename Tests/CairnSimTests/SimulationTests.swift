@@ -46,6 +46,15 @@ import Testing
         #expect(summary.text.contains("delivery 100.00 %"))
     }
 
+    @Test func unsealedRecordsGiveTheSameDeliveryAndTrace() {
+        var scenario = Self.steadyScenario
+        scenario.plaintextRecords = true
+        let unsealed = Simulation(scenario: scenario, seed: 7).run()
+        #expect(unsealed.traceHash == Self.steadyRun.traceHash)
+        #expect(unsealed.deliveredPairs == Self.steadyRun.deliveredPairs)
+        #expect(unsealed.timesToAll == Self.steadyRun.timesToAll)
+    }
+
     @Test func memoisedSignaturesGiveTheSameDeliveryAndTrace() {
         var scenario = Self.steadyScenario
         scenario.memoiseSignatures = true
@@ -153,6 +162,7 @@ import Testing
             ("nodes = 20\n[links]\nlatency_ms = [50, 5]", "links.latency_ms"),
             ("nodes = 20\n[links]\nloss_rate = 2.0", "links.loss_rate"),
             ("nodes = 20\nmemoise_signatures = \"yes\"", "memoise_signatures"),
+            ("nodes = 20\nplaintext_records = 1", "plaintext_records"),
             ("nodes = 20\n[[hostile]]\nkind = \"rude\"\ncount = 1", "hostile[0].kind"),
             ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
             ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),

@@ -201,9 +201,11 @@ extension Replica {
 
         /// Bytes arrived on a connection.
         public mutating func received(_ bytes: UnsafeRawBufferPointer, on id: Connection.ID, now: UInt64) -> [Action] {
-            guard var connection = connections[id] else { return [] }
-            let received = connection.receive(bytes, configuration: connectionConfiguration, now: now)
-            connections[id] = connection
+            // Changed in place: a copy would duplicate the connection's buffers on every read.
+            guard let received = connections[id]?.receive(bytes, configuration: connectionConfiguration, now: now)
+            else {
+                return []
+            }
             var actions: [Action] = []
             for item in received {
                 guard connections[id] != nil else { break }
@@ -355,10 +357,11 @@ extension Replica {
             perform(gossip.heartbeat(now: now), now: now, into: &actions)
             perform(peerManager.tick(now: now), now: now, into: &actions)
             for id in connections.keys.sorted() {
-                guard var connection = connections[id] else { continue }
                 let nonce = random.next()
-                let result = connection.tick(configuration: connectionConfiguration, nonce: nonce, now: now)
-                connections[id] = connection
+                guard
+                    let result = connections[id]?.tick(configuration: connectionConfiguration, nonce: nonce, now: now),
+                    let connection = connections[id]
+                else { continue }
                 switch result {
                 case .none:
                     break
@@ -391,14 +394,13 @@ extension Replica {
             guard !unflushed.isEmpty else { return [] }
             var actions: [Action] = []
             for id in unflushed.sorted() {
-                guard var connection = connections[id] else { continue }
-                let result = connection.flush(configuration: connectionConfiguration, statistics: &counters)
-                connections[id] = connection
+                guard let result = connections[id]?.flush(configuration: connectionConfiguration, statistics: &counters)
+                else { continue }
                 switch result {
                 case .success(let bytes):
                     if !bytes.isEmpty { actions.append(.write(id, bytes)) }
                 case .failure(let error):
-                    actions.append(.emit(.connectionFailed(id, address: connection.address, detail: "\(error)")))
+                    actions.append(.emit(.connectionFailed(id, address: connections[id]?.address, detail: "\(error)")))
                     close(id, reason: nil, now: now, into: &actions)
                 }
             }
@@ -409,11 +411,14 @@ extension Replica {
         // MARK: Internals
 
         private mutating func startHandshake(_ id: Connection.ID, now: UInt64, into actions: inout [Action]) {
-            guard var connection = connections[id] else { return }
+            guard connections[id] != nil else { return }
             let ephemeral: EphemeralKey
             if secureEphemerals { ephemeral = .generate() } else { ephemeral = EphemeralKey(using: &random) }
-            let received = connection.start(ephemeral: ephemeral, configuration: connectionConfiguration, now: now)
-            connections[id] = connection
+            let received = connections[id]!.start(
+                ephemeral: ephemeral,
+                configuration: connectionConfiguration,
+                now: now
+            )
             for item in received {
                 guard connections[id] != nil else { return }
                 handle(item, on: id, now: now, into: &actions)
@@ -540,18 +545,17 @@ extension Replica {
             now: UInt64,
             into actions: inout [Action]
         ) {
-            guard var connection = connections[id] else { return }
-            let droppedBefore = connection.droppedLazyFrames
-            let result = connection.enqueue(message, lane: lane)
+            guard let droppedBefore = connections[id]?.droppedLazyFrames else { return }
+            let result = connections[id]!.enqueue(message, lane: lane)
             // Eager traffic may evict queued lazy frames and still be `.queued`: count drops from the queue's total.
-            counters.sendQueueDrops += connection.droppedLazyFrames - droppedBefore
-            connections[id] = connection
+            counters.sendQueueDrops += connections[id]!.droppedLazyFrames - droppedBefore
+            let remoteKey = connections[id]!.remoteKey
             switch result {
             case .queued, .droppedLazy:
                 unflushed.insert(id)
             case .overBudget:
                 counters.slowPeerDisconnects += 1
-                if let key = connection.remoteKey { actions.append(.emit(.tooSlow(key))) }
+                if let key = remoteKey { actions.append(.emit(.tooSlow(key))) }
                 close(id, reason: .tooSlow, now: now, into: &actions)
             case nil:
                 break
