@@ -182,7 +182,7 @@ import Testing
         #expect(throws: ScenarioError.self) { _ = try Scenario(toml: "nodes = = 3") }
     }
 
-    @Test(arguments: ["steady", "churn", "hostile", "large", "huge"])
+    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10"])
     func theShippedScenariosLoad(name: String) throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")
