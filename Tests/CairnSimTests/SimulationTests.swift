@@ -46,6 +46,22 @@ import Testing
         #expect(summary.text.contains("delivery 100.00 %"))
     }
 
+    /// Blobs above `eager_push_max_bytes` are announced and fetched once per link, so their bytes cross each link
+    /// about once, and small ones are pushed along the mesh: full replicas, not the gossip router alone.
+    @Test(arguments: [(256, 2.0, 10.0), (64 * 1024, 1.0, 1.5)])
+    func largeBlobsCrossEachLinkAboutOnceAndSmallOnesRideTheMesh(
+        sizeBytes: Int,
+        lowest: Double,
+        highest: Double
+    ) {
+        var scenario = Self.steadyScenario
+        scenario.blobs.sizeBytes = sizeBytes
+        let summary = Simulation(scenario: scenario, seed: 7).run()
+        #expect(summary.deliveredPairs == summary.eligiblePairs)
+        let amplification = Double(summary.traffic.blobBytesSent) / Double(summary.blobBytesNeeded)
+        #expect(amplification >= lowest && amplification < highest, "amplification \(amplification)")
+    }
+
     @Test func unsealedRecordsGiveTheSameDeliveryAndTrace() {
         var scenario = Self.steadyScenario
         scenario.plaintextRecords = true
