@@ -203,6 +203,6 @@ import Testing
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")
         #expect(scenario.name == name)
-        #expect(scenario.nodes >= 100)
+        #expect(scenario.nodes >= 10)
     }
 }
