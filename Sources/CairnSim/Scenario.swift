@@ -66,6 +66,14 @@ struct Scenario: Sendable, Equatable {
         var untilMilliseconds: UInt64
     }
 
+    /// Equivocations: an author signs two different blobs for one slot and two nodes publish one each.
+    struct Forks: Sendable, Equatable {
+        /// How many forks.
+        var count = 0
+        /// When each happens: a random instant in this range, in virtual milliseconds.
+        var atMilliseconds: ClosedRange<UInt64> = 6_000...8_000
+    }
+
     /// A set of hostile peers of one kind.
     struct Hostile: Sendable, Equatable {
         /// What they do.
@@ -115,6 +123,8 @@ struct Scenario: Sendable, Equatable {
     var partitions: [Partition] = []
     /// Hostile peers.
     var hostile: [Hostile] = []
+    /// Equivocations to detect and flood.
+    var forks = Forks()
 
     /// Hostile peers of every kind.
     var hostileCount: Int { hostile.reduce(0) { $0 + $1.count } }
@@ -234,6 +244,11 @@ struct Scenario: Sendable, Equatable {
                 )
             }
             partitions.append(Partition(groups: groups, fromMilliseconds: from, untilMilliseconds: until))
+            try section.finish()
+        }
+        if var section = try root.table("forks") {
+            forks.count = try section.int("count", default: forks.count, in: 0...10_000)
+            forks.atMilliseconds = try section.range("at_ms", default: forks.atMilliseconds, in: 0...86_400_000)
             try section.finish()
         }
         for var section in try root.tables("hostile") {

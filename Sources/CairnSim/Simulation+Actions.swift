@@ -51,8 +51,9 @@ extension Simulation {
                 at: done
             )
         case .store(let blob):
-            hold(intern(blob), at: index)
-            work += nodes[index].replica!.committed(blob.id, result: .success([]), now: now)
+            let interned = intern(blob)
+            hold(interned, at: index)
+            work += nodes[index].replica!.committed(blob.id, result: .success(recorded(interned, at: index)), now: now)
         case .serve(let ids, let peer):
             let encodings = ids.compactMap { id -> [UInt8]? in
                 guard let blob = blobIndex[id], nodes[index].holds(blob) else { return nil }
@@ -161,8 +162,9 @@ extension Simulation {
             counters.offences[PeerManager.Offence.allCases.firstIndex(of: offence)!] += 1
         case .tooSlow:
             counters.tooSlow += 1
-        case .evidenceAccepted:
+        case .evidenceAccepted(let evidence):
             counters.evidenceAccepted += 1
+            alert(evidence.id, at: index)
         case .peerDown, .evidenceDropped, .commitFailed:
             break
         }

@@ -30,11 +30,13 @@ extension Simulation {
         case verifyEvidence(node: Int, incarnation: Int, bytes: [UInt8], digest: Replica.EvidenceDigest, from: PeerID)
         /// A hostile peer acts.
         case hostileAct(node: Int)
+        /// Fork `number`'s two blobs are published by two different nodes.
+        case fork(number: Int)
 
         /// The names of the kinds, by `traceKind` - 1.
         static let kindNames = [
             "start", "leave", "publish", "tick", "accept", "dialed", "dial failed", "deliver", "written", "closed",
-            "verify", "verify evidence", "hostile",
+            "verify", "verify evidence", "hostile", "fork",
         ]
 
         /// The code folded into the trace hash.
@@ -53,6 +55,7 @@ extension Simulation {
             case .verify: 11
             case .verifyEvidence: 12
             case .hostileAct: 13
+            case .fork: 14
             }
         }
     }

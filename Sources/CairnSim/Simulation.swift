@@ -139,6 +139,14 @@ final class Simulation {
     /// The last scenario event or counted delivery (microseconds): the run settles `settle_ms` after it.
     var lastProgressAt: UInt64 = 0
     var counters = Counters()
+    /// The scenario's equivocations and who learnt of them when.
+    var forks: [Fork] = []
+    /// Fork number by evidence id.
+    var forkByEvidence: [EvidenceID: Int] = [:]
+    /// Fork number by interned blob.
+    var forkByBlob: [Int: Int] = [:]
+    /// (fork, node) pairs of nodes expected to hold a fork's evidence that do not yet.
+    var pendingAlerts = 0
     let perHopMicros: UInt64
     let dialTimeoutMicros: UInt64
 
@@ -195,7 +203,7 @@ final class Simulation {
             assert(time >= now, "virtual time went backwards")
             now = time
             handle(event)
-            if pendingScenarioEvents == 0 && pendingPairs == 0 {
+            if pendingScenarioEvents == 0 && pendingPairs == 0 && pendingAlerts == 0 {
                 outcome = .complete
                 break
             }
@@ -258,6 +266,10 @@ final class Simulation {
             verifyEvidence(bytes, digest: digest, from: peer, at: node, incarnation: incarnation)
         case .hostileAct(let node):
             hostileAct(node)
+        case .fork(let number):
+            pendingScenarioEvents -= 1
+            lastProgressAt = now
+            publishFork(number)
         }
     }
 
@@ -283,6 +295,8 @@ final class Simulation {
         case .verify(let index, _, let payload, _, _), .verifyEvidence(let index, _, let payload, _, _):
             node = index
             bytes = payload.count
+        case .fork(let number):
+            node = number
         }
         trace.record(time: now, kind: event.traceKind, node: node, bytes: bytes)
         eventsByKind[Int(event.traceKind)] += 1
@@ -452,6 +466,7 @@ final class Simulation {
             previous[author] = blob.id
             _ = intern(blob)
         }
+        signForks()
         for index in nodes.indices where nodes[index].isHonest {
             nodes[index].held = [UInt64](repeating: .max, count: blobs.count)
         }
@@ -523,6 +538,9 @@ final class Simulation {
         }
         for blob in 0..<scenario.blobs.count {
             scheduleScenarioEvent(.publish(blob: blob), at: publicationTime(of: blob))
+        }
+        for number in forks.indices {
+            scheduleScenarioEvent(.fork(number: number), at: random.uniform(scenario.forks.atMilliseconds) * 1000)
         }
     }
 

@@ -87,6 +87,10 @@ struct Summary: Sendable, Equatable {
     var counters: Simulation.Counters
     /// Per hostile kind present.
     var hostile: [HostileOutcome]
+    /// Forks published.
+    var forks: Int
+    /// Time to alert of each published fork, ascending, in microseconds (`.max`: some expected node never knew).
+    var timesToAlert: [UInt64]
     /// The trace hash.
     var traceHash: TraceHash
 
@@ -110,6 +114,8 @@ struct Summary: Sendable, Equatable {
         eventsByKind = simulation.eventsByKind
         counters = simulation.counters
         traceHash = simulation.trace
+        timesToAlert = simulation.timesToAlert
+        forks = timesToAlert.count
 
         let honest = simulation.honestIndices.map { simulation.nodes[$0] }
         let up = honest.filter(\.isUp)
@@ -248,6 +254,14 @@ struct Summary: Sendable, Equatable {
                 + "\(counters.peersUp) peers up; \(counters.verifications) verifications "
                 + "(\(counters.rejected) rejected); \(counters.bans) bans; \(counters.tooSlow) too slow"
         )
+        if forks > 0 {
+            let alerted = timesToAlert.count { $0 != .max }
+            lines.append(
+                "evidence: \(forks) forks, \(alerted) known to every node in the mesh; time to alert p50 "
+                    + "\(Self.time(Self.percentile(0.50, of: timesToAlert))), "
+                    + "p99 \(Self.time(Self.percentile(0.99, of: timesToAlert)))"
+            )
+        }
         let offences = zip(PeerManager.Offence.allCases, counters.offences).filter { $0.1 > 0 }
         if !offences.isEmpty {
             lines.append("offences: " + offences.map { "\($0.0) \($0.1)" }.joined(separator: ", "))

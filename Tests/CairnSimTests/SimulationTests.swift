@@ -62,6 +62,18 @@ import Testing
         #expect(amplification >= lowest && amplification < highest, "amplification \(amplification)")
     }
 
+    /// Two members publish the two sides of a fork at once: every node in the mesh ends up holding the evidence,
+    /// whether its own store detected the fork or a peer's evidence reached it first.
+    @Test func everyNodeLearnsOfEveryFork() throws {
+        let scenario = try Scenario(toml: Self.steady + "\n[forks]\ncount = 3\nat_ms = [2200, 2400]")
+        let summary = Simulation(scenario: scenario, seed: 7).run()
+        #expect(summary.forks == 3)
+        #expect(summary.timesToAlert.count == 3)
+        #expect(summary.timesToAlert.allSatisfy { $0 != .max })
+        #expect(summary.deliveredPairs == summary.eligiblePairs)
+        #expect(summary.text.contains("evidence: 3 forks, 3 known to every node in the mesh"))
+    }
+
     @Test func unsealedRecordsGiveTheSameDeliveryAndTrace() {
         var scenario = Self.steadyScenario
         scenario.plaintextRecords = true
@@ -179,6 +191,7 @@ import Testing
             ("nodes = 20\n[links]\nloss_rate = 2.0", "links.loss_rate"),
             ("nodes = 20\nmemoise_signatures = \"yes\"", "memoise_signatures"),
             ("nodes = 20\nplaintext_records = 1", "plaintext_records"),
+            ("nodes = 20\n[forks]\ncount = -1", "forks.count"),
             ("nodes = 20\n[[hostile]]\nkind = \"rude\"\ncount = 1", "hostile[0].kind"),
             ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
             ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),
@@ -198,7 +211,7 @@ import Testing
         #expect(throws: ScenarioError.self) { _ = try Scenario(toml: "nodes = = 3") }
     }
 
-    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10"])
+    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation"])
     func theShippedScenariosLoad(name: String) throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")
