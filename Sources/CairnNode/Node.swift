@@ -203,8 +203,14 @@ public actor Node {
     ///   - configuration: the mesh's configuration.
     ///   - seed: `nil` in production (handshake ephemerals from the OS's secure source); a seed makes every choice
     ///     of the replica reproducible, for tests.
+    ///   - evidenceJudges: the evidence kinds the node accepts: the core's channel forks, plus those plug-ins
+    ///     register.
     /// - Throws: `EventLoopError` when the listen address cannot be bound.
-    public func startMesh(_ configuration: MeshConfiguration, seed: UInt64? = nil) throws(EventLoopError) {
+    public func startMesh(
+        _ configuration: MeshConfiguration,
+        seed: UInt64? = nil,
+        evidenceJudges: EvidenceJudges = EvidenceJudges()
+    ) throws(EventLoopError) {
         precondition(mesh == nil, "the mesh is already running")
         let mesh = Mesh(
             configuration: configuration,
@@ -213,7 +219,8 @@ public actor Node {
             store: store,
             logger: Logger(label: "cairn.mesh"),
             clock: clock,
-            randomness: seed.map { .seeded($0) } ?? .secure
+            randomness: seed.map { .seeded($0) } ?? .secure,
+            evidenceJudges: evidenceJudges
         )
         try mesh.start()
         self.mesh = mesh

@@ -238,6 +238,44 @@ struct ReplicaStateMachineTests {
         #expect(node.replica.statistics.pingsSent == 2)
     }
 
+    /// A ping travels ahead of the blobs already queued for the peer, so a busy peer is not timed out by the wait.
+    @Test func aPingOvertakesQueuedBlobs() throws {
+        var node = Self.startedNode()
+        var peer = try Self.greetedPeer(11, to: &node)
+        let interval = node.replica.configuration.pingIntervalMilliseconds
+        let big = (0..<40).map { tag in
+            try! SignedBlob.sign(
+                key: Fixture.author,
+                channel: Fixture.channel,
+                seq: 1,
+                prev: .zero,
+                timestamp: UInt64(tag),
+                payload: [UInt8](repeating: UInt8(tag), count: 16 * 1024)
+            )
+        }
+        // Far more than the high-water mark: most of it waits in the send queue.
+        node.perform(node.replica.read(big.map(\.encoding), for: peer.publicKey, now: Self.start), now: Self.start)
+        node.flush(now: Self.start)
+        node.tick(now: Self.start + interval)
+        // The first read takes what was in flight; the next flushes have room again.
+        var messages: [WireMessage] = []
+        for _ in 0..<4 { messages += try peer.read(from: &node, now: Self.start + interval) }
+        let ping = try #require(messages.firstIndex { $0.type == .ping })
+        let lastBlob = try #require(messages.lastIndex { $0.type == .blob })
+        #expect(ping < lastBlob, "the ping waited behind every queued blob")
+    }
+
+    /// Bytes of a record still arriving count as life: a large record may take longer than the ping timeout.
+    @Test func bytesOfAnUnfinishedRecordKeepThePeerAlive() throws {
+        var node = Self.startedNode()
+        var peer = try Self.greetedPeer(11, to: &node)
+        let timeout = node.replica.configuration.pingTimeoutMilliseconds
+        let record = try peer.channel.seal(try WireMessage.ping(9).encoded())
+        node.receive(Array(record.prefix(5)), on: peer.connection, now: Self.start + timeout - 1)
+        #expect(node.tick(now: Self.start + timeout).closedConnections.isEmpty)
+        #expect(node.replica.statistics.deadConnections == 0)
+    }
+
     @Test func aPeerSilentPastThePingTimeoutIsClosedAsDead() throws {
         var node = Self.startedNode()
         var peer = try Self.greetedPeer(11, to: &node)
@@ -444,6 +482,29 @@ struct ReplicaStateMachineTests {
     }
 
     // MARK: Dialing
+
+    /// A transport that ends before `dialed` (the read could not start) is a failed dial: the address backs off and
+    /// is dialled again, its outbound slot not lost.
+    @Test func aConnectionClosedWhileDiallingIsAFailedDial() throws {
+        var node = ReplicaNode(Fixture.replica(key: 2, seed: 7))
+        let address = Fixture.address(11)
+        let started = node.perform(
+            node.replica.start(
+                listenPort: Self.listenPort,
+                localAddresses: [],
+                bootstrap: [address],
+                knownAddresses: [],
+                bans: [],
+                now: 0
+            ),
+            now: 0
+        )
+        let dial = try #require(started.dials.first)
+        node.perform(node.replica.closed(dial.id, now: 10), now: 10)
+        #expect(node.replica.connectionCount == 0)
+        let backoff = node.replica.configuration.peers.dialBackoffMilliseconds.lowerBound
+        #expect(node.tick(now: 10 + backoff).dials.map(\.address) == [address])
+    }
 
     @Test func aDialThatNeverConnectsIsGivenUpAtTheDialTimeout() throws {
         var node = ReplicaNode(Fixture.replica(key: 2, seed: 7))

@@ -48,14 +48,20 @@ final class Mesh {
         store: BlobStore,
         logger: Logger,
         clock: @escaping @Sendable () -> UInt64,
-        randomness: Replica.Randomness
+        randomness: Replica.Randomness,
+        evidenceJudges: EvidenceJudges
     ) {
         self.configuration = configuration
         self.loop = loop
         self.store = store
         self.logger = logger
         self.clock = clock
-        replica = Replica.StateMachine(configuration: configuration.replica, identity: identity, randomness: randomness)
+        replica = Replica.StateMachine(
+            configuration: configuration.replica,
+            identity: identity,
+            randomness: randomness,
+            evidenceJudges: evidenceJudges
+        )
         let (operations, continuation) = AsyncStream.makeStream(
             of: PeerBookOperation.self,
             bufferingPolicy: .bufferingOldest(Self.maxQueuedPeerBookWrites)

@@ -55,6 +55,12 @@ extension Connection {
             self.state = .dialing(deadline: .max)
         }
 
+        /// `true` while an outbound TCP connect is in progress (before `dialed`).
+        var isDialing: Bool {
+            if case .dialing = state { return direction == .outbound }
+            return false
+        }
+
         /// `true` once the handshake established and until the connection closes.
         public var isEstablished: Bool {
             if case .established = state { return true }
@@ -104,6 +110,8 @@ extension Connection {
             case .established(var established):
                 state = .modifying
                 var received: [Received] = []
+                // Any bytes are a sign of life: one large record may take longer than the ping timeout to arrive.
+                if !bytes.isEmpty { established.lastReceivedAt = now }
                 receiveRecords(bytes, into: &established, configuration: configuration, now: now, received: &received)
                 state = .established(established)
                 return received
@@ -158,6 +166,7 @@ extension Connection {
 
         /// The driver finished writing `count` bytes of earlier `.write`s.
         mutating func written(_ count: Int) {
+            assert(count <= bytesInFlight, "more bytes reported written than were handed out")
             bytesInFlight = max(0, bytesInFlight - count)
         }
 
@@ -176,10 +185,11 @@ extension Connection {
                     let ping = try? WireMessage.ping(nonce).encoded()
                 else { return .none }
                 state = .modifying
-                established.pingNonce = nonce
-                _ = established.sendQueue.enqueue(ping, lane: .eager)
+                // Top lane: a ping waiting behind queued blobs would time a busy but live peer out.
+                let result = established.sendQueue.enqueue(ping, lane: .evidence)
+                if result == .queued { established.pingNonce = nonce }
                 state = .established(established)
-                return .pinged
+                return result == .overBudget ? .tooSlow : .pinged
             case .closed, .modifying:
                 return .none
             }
@@ -217,6 +227,7 @@ extension Connection {
             for action in actions {
                 switch action {
                 case .send(let bytes):
+                    bytesInFlight += bytes.count
                     received.append(.write(bytes))
                 case .established(let session, let unconsumed):
                     remoteKey = session.remoteKey

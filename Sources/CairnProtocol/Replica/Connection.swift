@@ -80,5 +80,7 @@ public enum Connection {
         case handshakeTimedOut
         /// Nothing arrived for `pingTimeoutMilliseconds`: the peer is gone.
         case dead
+        /// The ping did not fit the peer's send budget: it does not read.
+        case tooSlow
     }
 }

@@ -3,7 +3,8 @@ import DequeModule
 
 extension Replica {
     /// Evidence from peers on its way to verification: copies of bytes already in verification are not verified
-    /// again, at most `maxVerifications` run at once, and up to `maxWaitingBytes` wait their turn, oldest first.
+    /// again, at most `maxVerifications` run at once, and up to `maxWaitingBytes` wait their turn, oldest first, of
+    /// which one sender may hold at most a quarter (so one peer cannot crowd out the others' evidence).
     struct EvidenceAdmission: Sendable {
         /// What `admit` decided.
         enum Admission: Sendable, Equatable {
@@ -29,6 +30,10 @@ extension Replica {
         private var pending: Set<EvidenceDigest> = []
         private var waiting = Deque<Waiting>()
         private(set) var waitingBytes = 0
+        private var waitingBytesBySender: [PeerID: Int] = [:]
+
+        /// The share of the waiting bytes one sender may hold.
+        var maxWaitingBytesPerSender: Int { maxWaitingBytes / 4 }
 
         init(maxVerifications: Int, maxWaitingBytes: Int) {
             self.maxVerifications = max(1, maxVerifications)
@@ -42,10 +47,14 @@ extension Replica {
                 inFlight += 1
                 return .verify
             }
-            guard waitingBytes + bytes.count <= maxWaitingBytes else { return .full }
+            let senderBytes = waitingBytesBySender[peer, default: 0]
+            guard waitingBytes + bytes.count <= maxWaitingBytes,
+                senderBytes + bytes.count <= maxWaitingBytesPerSender
+            else { return .full }
             pending.insert(digest)
             waiting.append(Waiting(bytes: bytes, digest: digest, from: peer))
             waitingBytes += bytes.count
+            waitingBytesBySender[peer] = senderBytes + bytes.count
             return .queued
         }
 
@@ -55,6 +64,8 @@ extension Replica {
             inFlight -= 1
             guard let next = waiting.popFirst() else { return nil }
             waitingBytes -= next.bytes.count
+            let senderBytes = waitingBytesBySender[next.from, default: 0] - next.bytes.count
+            waitingBytesBySender[next.from] = senderBytes > 0 ? senderBytes : nil
             inFlight += 1
             return next
         }

@@ -222,8 +222,10 @@ extension Replica {
             return []
         }
 
-        /// The transport of a connection ended (the peer closed it, or an I/O error).
+        /// The transport of a connection ended (the peer closed it, or an I/O error). For a connection still being
+        /// dialled this is a failed dial.
         public mutating func closed(_ id: Connection.ID, now: UInt64) -> [Action] {
+            if connections[id]?.isDialing == true { return dialFailed(id, now: now) }
             guard connections.removeValue(forKey: id) != nil else { return [] }
             unflushed.remove(id)
             var actions: [Action] = []
@@ -320,9 +322,9 @@ extension Replica {
                     uncommitted[blob.id] = blob
                     actions.append(.store(blob))
                 }
-            case .failure(.evidenceWithoutConflict(let reason)):
-                drop("evidence without a conflict: \(reason)", into: &actions)
             case .failure(let error):
+                // Includes a channel fork whose blobs claim different slots: honest nodes verify evidence before
+                // they forward it, so only a broken or hostile peer sends it.
                 if let id = connectionByKey[peer] {
                     offence(.invalidSignature, on: id, detail: "invalid evidence: \(error)", now: now, into: &actions)
                 }
@@ -368,6 +370,10 @@ extension Replica {
                 case .pinged:
                     counters.pingsSent += 1
                     unflushed.insert(id)
+                case .tooSlow:
+                    counters.slowPeerDisconnects += 1
+                    if let key = connection.remoteKey { actions.append(.emit(.tooSlow(key))) }
+                    close(id, reason: .tooSlow, now: now, into: &actions)
                 case .dialTimedOut:
                     actions.append(.close(id, farewell: []))
                     actions.append(contentsOf: dialFailed(id, now: now))
@@ -478,7 +484,7 @@ extension Replica {
             case .peers(let addresses):
                 perform(peerManager.receivedPeers(addresses, from: id, now: now), now: now, into: &actions)
             case .ping(let nonce):
-                enqueue(.pong(nonce), on: id, lane: .eager, now: now, into: &actions)
+                enqueue(.pong(nonce), on: id, lane: .evidence, now: now, into: &actions)
             case .pong:
                 break
             case .goodbye:
