@@ -62,6 +62,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         switch error {
         case .invalid(let core): self.init(core)
         case .shuttingDown: self.init(.serviceUnavailable, "shutting_down", "the node is shutting down")
+        case .refused(let owner, let reason):
+            self.init(.badRequest, "refused_payload", "\(owner) refuses this payload on its channel: \(reason)")
         case .store(.tooManyPending(let limit)):
             self.init(.serviceUnavailable, "busy", "more than \(limit) writes are queued; retry later")
         case .store(.closed): self.init(.serviceUnavailable, "shutting_down", "the store is closed")

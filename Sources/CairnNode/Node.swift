@@ -22,6 +22,9 @@ public actor Node {
     public nonisolated let configuration: NodeConfiguration
     /// When the node started.
     public nonisolated let startedAt = ContinuousClock.now
+    /// The channels components own, with their payload checks: applied to every blob the node accepts, from its API
+    /// and from peers alike.
+    public nonisolated let channelRules: ChannelRules
     /// Milliseconds since the Unix epoch; injected for tests.
     nonisolated let clock: @Sendable () -> UInt64
 
@@ -54,8 +57,10 @@ public actor Node {
         store: BlobStore,
         loop: EventLoop,
         logger: Logger = Logger(label: "cairn.node"),
-        clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+        clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
+        channelRules: ChannelRules = ChannelRules()
     ) {
+        self.channelRules = channelRules
         self.configuration = configuration
         self.identity = identity
         self.store = store
@@ -148,6 +153,12 @@ public actor Node {
                     timestamp: clock(),
                     payload: request.payload
                 )
+                if let refusal = channelRules.refusal(of: blob) {
+                    request.continuation.resume(
+                        returning: .failure(.refused(owner: refusal.owner, reason: refusal.reason))
+                    )
+                    continue
+                }
                 previous = (blob.seq, blob.id)
                 signed.append((blob, request.continuation))
             } catch {
@@ -181,6 +192,7 @@ public actor Node {
         guard blob.payload.count <= configuration.maxBlobBytes else {
             throw .invalid(.blobTooLarge(size: blob.payload.count, limit: configuration.maxBlobBytes))
         }
+        if let refusal = channelRules.refusal(of: blob) { throw .refused(owner: refusal.owner, reason: refusal.reason) }
         let result: PutResult
         do {
             result = try await store.put(blob)
@@ -220,7 +232,8 @@ public actor Node {
             logger: Logger(label: "cairn.mesh"),
             clock: clock,
             randomness: seed.map { .seeded($0) } ?? .secure,
-            evidenceJudges: evidenceJudges
+            evidenceJudges: evidenceJudges,
+            channelRules: channelRules
         )
         try mesh.start()
         self.mesh = mesh

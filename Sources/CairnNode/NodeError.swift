@@ -9,4 +9,6 @@ public enum NodeError: Error, Equatable, Sendable {
     case store(StoreError)
     /// The node is shutting down and takes no new work.
     case shuttingDown
+    /// The component that owns the blob's channel refuses its payload (`ChannelRules`).
+    case refused(owner: String, reason: String)
 }

@@ -156,6 +156,16 @@ extension Gossip {
             return [penalise(peer, .invalidBlob)]
         }
 
+        /// The blob verified but a rule of its channel refused it: it is marked seen (not verified again) and neither
+        /// forwarded nor counted against the sender.
+        public mutating func refused(_ id: BlobID, now: UInt64) -> [Action] {
+            verifications[id] = nil
+            fetches[id] = nil
+            markSeen(id)
+            counters.blobsRefused += 1
+            return []
+        }
+
         /// Sends evidence to every connected peer but `sender` on the evidence lane, once per distinct bytes: evidence
         /// this node recorded itself, or evidence a peer sent that passed verification (whether or not that peer is
         /// still connected).

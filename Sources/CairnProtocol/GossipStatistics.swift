@@ -13,6 +13,8 @@ public struct GossipStatistics: Sendable, Equatable {
     public var blobsVerified = 0
     /// Blobs the driver rejected.
     public var blobsRejected = 0
+    /// Blobs that verified but were refused by a rule of their channel.
+    public var blobsRefused = 0
     /// Blobs published locally.
     public var blobsPublished = 0
     /// Distinct blobs passed on (published or verified): each counted once however many peers got it.

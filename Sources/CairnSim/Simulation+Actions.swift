@@ -165,7 +165,7 @@ extension Simulation {
         case .evidenceAccepted(let evidence):
             counters.evidenceAccepted += 1
             alert(evidence.id, at: index)
-        case .peerDown, .evidenceDropped, .commitFailed:
+        case .peerDown, .evidenceDropped, .commitFailed, .blobRefused:
             break
         }
     }

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnNode
+import CairnProtocol
 import CairnStore
 import Foundation
 import Hummingbird
@@ -141,6 +142,53 @@ struct PutAnswer: Decodable {
             let evidence = try await client.execute(uri: "/v1/evidence/\(fork.evidence[0])", method: .get)
             #expect(evidence.status == .ok)
             #expect(try node.store.stats().blobs == 2)
+        }
+    }
+
+    /// The check step of the accept pipeline on the API: a payload the owner of its channel refuses gets 400
+    /// `refused_payload` and stores nothing, published or posted pre-signed; a well-formed one is stored.
+    @Test func payloadItsChannelsOwnerRefusesGets400AndNothingStored() async throws {
+        var rules = ChannelRules()
+        rules.register(prefix: "strict/", owner: "test-plugin") { blob in
+            blob.payload.starts(with: Array("ok".utf8)) ? nil : "payloads start with ok"
+        }
+        try await withAPI(channelRules: rules) { client, node in
+            let refused = try await client.execute(
+                uri: "/v1/blobs?channel=strict/a",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(string: "bad")
+            )
+            #expect(refused.status == .badRequest)
+            #expect(String(buffer: refused.body).contains("refused_payload"))
+            let author = try SigningKey(seed: [UInt8](repeating: 0x61, count: 32))
+            let signed = try SignedBlob.sign(
+                key: author,
+                channel: try ChannelName("strict/b"),
+                seq: 1,
+                prev: .zero,
+                timestamp: 1,
+                payload: Array("bad".utf8)
+            )
+            let posted = try await client.execute(
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: signed.encoding)
+            )
+            #expect(posted.status == .badRequest)
+            #expect(try node.store.has(signed.id) == false)
+            #expect(try node.store.head(author: node.identity.publicKey, name: try ChannelName("strict/a")) == nil)
+
+            let accepted = try await client.execute(
+                uri: "/v1/blobs?channel=strict/a",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(string: "ok fine")
+            )
+            #expect(accepted.status == .created)
+            let put: PutAnswer = try accepted.json()
+            #expect(put.seq == 1)
         }
     }
 

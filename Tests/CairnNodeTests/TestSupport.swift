@@ -1,6 +1,7 @@
 import CairnCore
 import CairnHTTP
 import CairnNode
+import CairnProtocol
 import CairnStore
 import Foundation
 import Hummingbird
@@ -24,6 +25,7 @@ func testKey(_ byte: UInt8) -> SigningKey {
 func withNode<T>(
     in directory: String,
     identity: SigningKey = testKey(9),
+    channelRules: ChannelRules = ChannelRules(),
     configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: (Node) async throws -> T
 ) async throws -> T {
@@ -33,7 +35,13 @@ func withNode<T>(
     storeConfiguration.maxPayloadBytes = configuration.maxBlobBytes
     let store = try BlobStore(configuration: storeConfiguration)
     let loop = try EventLoop()
-    let node = Node(configuration: configuration, identity: identity, store: store, loop: loop)
+    let node = Node(
+        configuration: configuration,
+        identity: identity,
+        store: store,
+        loop: loop,
+        channelRules: channelRules
+    )
     do {
         let result = try await body(node)
         await node.beginShutdown()
@@ -53,11 +61,12 @@ let testToken = "test-token-0123456789abcdef"
 /// The API of a fresh node, driven through Hummingbird's test client.
 func withAPI<T: Sendable>(
     _ setup: TestingSetup = .router,
+    channelRules: ChannelRules = ChannelRules(),
     configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, Node) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { directory in
-        try await withNode(in: directory, configure: configure) { node in
+        try await withNode(in: directory, channelRules: channelRules, configure: configure) { node in
             let server = APIServer(
                 node: node,
                 token: testToken,

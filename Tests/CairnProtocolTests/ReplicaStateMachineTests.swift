@@ -18,9 +18,13 @@ struct ReplicaStateMachineTests {
     /// A started replica (key 2) with no peers, listening on `listenPort`.
     static func startedNode(
         answers: Set<ReplicaEffect> = Set(ReplicaEffect.allCases),
-        evidenceJudges: EvidenceJudges = EvidenceJudges()
+        evidenceJudges: EvidenceJudges = EvidenceJudges(),
+        channelRules: ChannelRules = ChannelRules()
     ) -> ReplicaNode {
-        var node = ReplicaNode(Fixture.replica(key: 2, seed: 7, evidenceJudges: evidenceJudges), answers: answers)
+        var node = ReplicaNode(
+            Fixture.replica(key: 2, seed: 7, evidenceJudges: evidenceJudges, channelRules: channelRules),
+            answers: answers
+        )
         node.perform(
             node.replica.start(
                 listenPort: listenPort,
@@ -445,6 +449,49 @@ struct ReplicaStateMachineTests {
         #expect(node.replica.statistics.bans == 1)
         #expect(node.replica.connectionCount == 0)
         #expect(actions.storedIDs.isEmpty)
+    }
+
+    /// The check step of the accept pipeline: a verified blob whose channel's owner refuses its payload is neither
+    /// stored nor forwarded, costs its sender nothing, and is not verified again; other channels are untouched.
+    @Test func aBlobItsChannelsOwnerRefusesIsNeitherStoredNorForwarded() throws {
+        var rules = ChannelRules()
+        rules.register(prefix: "strict/", owner: "test-plugin") { blob in
+            blob.payload.first == 1 ? nil : "payloads start with 1"
+        }
+        var node = Self.startedNode(channelRules: rules)
+        var sender = try Self.greetedPeer(11, to: &node)
+        var other = try Self.greetedPeer(12, to: &node)
+        let channel = try ChannelName("strict/a")
+        let refused = try SignedBlob.sign(
+            key: Fixture.author,
+            channel: channel,
+            seq: 1,
+            prev: .zero,
+            timestamp: 1,
+            payload: [2]
+        )
+        let accepted = try SignedBlob.sign(
+            key: Fixture.author,
+            channel: channel,
+            seq: 2,
+            prev: refused.id,
+            timestamp: 2,
+            payload: [1]
+        )
+
+        let actions = try sender.send(.blob(refused.encoding), to: &node, now: Self.start)
+        #expect(actions.storedIDs.isEmpty)
+        #expect(actions.offences.isEmpty)
+        #expect(
+            actions.notices.contains(.blobRefused(refused.id, owner: "test-plugin", reason: "payloads start with 1"))
+        )
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+        #expect(node.replica.statistics.refusedBlobs == 1)
+        #expect(try sender.send(.blob(refused.encoding), to: &node, now: Self.start).verifiedIDs.isEmpty)
+
+        let next = try sender.send(.blob(accepted.encoding), to: &node, now: Self.start)
+        #expect(next.storedIDs == [accepted.id])
+        #expect(try other.read(from: &node, now: Self.start).map(\.type) == [.blob])
     }
 
     @Test func aBlobPublishedOnOneReplicaReachesTheOther() throws {

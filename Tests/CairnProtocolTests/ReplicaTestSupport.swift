@@ -30,13 +30,15 @@ enum ReplicaFixture {
         key: UInt8,
         seed: UInt64,
         evidenceJudges: EvidenceJudges = EvidenceJudges(),
+        channelRules: ChannelRules = ChannelRules(),
         _ change: (inout Replica.Configuration) -> Void = { _ in }
     ) -> Replica.StateMachine {
         Replica.StateMachine(
             configuration: configuration(change),
             identity: nodeKey(key),
             randomness: .seeded(seed),
-            evidenceJudges: evidenceJudges
+            evidenceJudges: evidenceJudges,
+            channelRules: channelRules
         )
     }
 

@@ -49,7 +49,8 @@ final class Mesh {
         logger: Logger,
         clock: @escaping @Sendable () -> UInt64,
         randomness: Replica.Randomness,
-        evidenceJudges: EvidenceJudges
+        evidenceJudges: EvidenceJudges,
+        channelRules: ChannelRules
     ) {
         self.configuration = configuration
         self.loop = loop
@@ -60,7 +61,8 @@ final class Mesh {
             configuration: configuration.replica,
             identity: identity,
             randomness: randomness,
-            evidenceJudges: evidenceJudges
+            evidenceJudges: evidenceJudges,
+            channelRules: channelRules
         )
         let (operations, continuation) = AsyncStream.makeStream(
             of: PeerBookOperation.self,
@@ -370,6 +372,11 @@ final class Mesh {
             logger.notice("evidence received", metadata: ["evidence": "\(evidence)"])
         case .evidenceDropped(let reason):
             logger.info("evidence dropped", metadata: ["reason": "\(reason)"])
+        case .blobRefused(let id, let owner, let reason):
+            logger.info(
+                "refused a blob from a peer",
+                metadata: ["id": "\(id)", "owner": "\(owner)", "reason": "\(reason)"]
+            )
         case .commitFailed(let id, let detail):
             logger.warning("could not store a replicated blob", metadata: ["id": "\(id)", "error": "\(detail)"])
         }

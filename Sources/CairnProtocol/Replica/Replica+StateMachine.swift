@@ -21,6 +21,8 @@ extension Replica {
         public let identity: SigningKey
         /// The evidence kinds this replica accepts.
         public let evidenceJudges: EvidenceJudges
+        /// The channels components own, with their payload checks.
+        public let channelRules: ChannelRules
 
         var connectionConfiguration: Connection.Configuration
         var random: SeededRandom
@@ -43,15 +45,18 @@ extension Replica {
         ///   - identity: this node's key.
         ///   - randomness: `.secure` in production, `.seeded` in simulations and tests.
         ///   - evidenceJudges: the evidence kinds accepted (the core's channel forks, plus plug-ins').
+        ///   - channelRules: the payload checks of owned channels (the same the node's API applies).
         public init(
             configuration: Configuration,
             identity: SigningKey,
             randomness: Randomness,
-            evidenceJudges: EvidenceJudges = EvidenceJudges()
+            evidenceJudges: EvidenceJudges = EvidenceJudges(),
+            channelRules: ChannelRules = ChannelRules()
         ) {
             self.configuration = configuration
             self.identity = identity
             self.evidenceJudges = evidenceJudges
+            self.channelRules = channelRules
             let seed: UInt64
             switch randomness {
             case .secure:
@@ -245,6 +250,14 @@ extension Replica {
             var actions: [Action] = []
             switch result {
             case .success(let blob):
+                if let refusal = channelRules.refusal(of: blob) {
+                    // Well signed but not well formed for its channel: neither stored nor forwarded. Not punished:
+                    // the sender may run another version of the owning plug-in.
+                    counters.refusedBlobs += 1
+                    perform(gossip.refused(id, now: now), now: now, into: &actions)
+                    actions.append(.emit(.blobRefused(id, owner: refusal.owner, reason: refusal.reason)))
+                    return actions
+                }
                 perform(gossip.verified(blob, from: peer, now: now), now: now, into: &actions)
                 uncommitted[blob.id] = blob
                 actions.append(.store(blob))

@@ -128,6 +128,8 @@ public enum Replica {
         case evidenceDropped(reason: String)
         /// A blob could not be committed; peers were not told of it.
         case commitFailed(BlobID, detail: String)
+        /// A verified blob the owner of its channel refused: neither stored nor forwarded.
+        case blobRefused(BlobID, owner: String, reason: String)
     }
 
     /// One connected peer, for status pages.

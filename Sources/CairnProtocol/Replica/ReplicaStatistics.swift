@@ -21,6 +21,8 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public internal(set) var deadConnections = 0
     /// Evidence dropped without penalty (unknown kind, not a conflict, queue full).
     public internal(set) var evidenceDropped = 0
+    /// Verified blobs the owner of their channel refused.
+    public internal(set) var refusedBlobs = 0
     /// Blobs whose commit failed.
     public internal(set) var commitFailures = 0
 
