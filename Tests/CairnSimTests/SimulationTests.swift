@@ -74,6 +74,33 @@ import Testing
         #expect(summary.text.contains("evidence: 3 forks, 3 known to every node in the mesh"))
     }
 
+    /// Every node bootstraps from one random node; `hello` advertisements and peer exchange let each reach its
+    /// outbound target, with one connection per key and never one to itself.
+    @Test func nodesThatKnowOnePeerReachTheirOutboundTargetThroughPeerExchange() throws {
+        let scenario = try Scenario(
+            toml: """
+                name = "exchange"
+                nodes = 16
+                warmup_ms = 65000
+                settle_ms = 1000
+                [blobs]
+                count = 1
+                [node]
+                bootstrap_peers = 1
+                outbound_target = 4
+                """
+        )
+        let simulation = Simulation(scenario: scenario, seed: 3)
+        #expect(simulation.run().deliveredPairs == 15)
+        for node in simulation.nodes {
+            let peers = try #require(node.replica).peers
+            #expect(peers.count { $0.direction == .outbound } == 4, "node \(node.index)")
+            #expect(Set(peers.map(\.key)).count == peers.count)
+            #expect(!peers.contains { $0.key == node.identity.publicKey })
+            #expect(try #require(node.replica).knownAddresses.count == 15, "node \(node.index) knows every other")
+        }
+    }
+
     @Test func unsealedRecordsGiveTheSameDeliveryAndTrace() {
         var scenario = Self.steadyScenario
         scenario.plaintextRecords = true
