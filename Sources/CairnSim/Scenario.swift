@@ -1,3 +1,4 @@
+import CairnProtocol
 import Foundation
 import TOMLKit
 
@@ -40,6 +41,8 @@ struct Scenario: Sendable, Equatable {
         var inboundCap = 32
         /// Bootstrap addresses each node is configured with (random earlier nodes).
         var bootstrapPeers = 4
+        /// Blobs at least this large make receivers send `idontwant` to their pushers (`nil`: the core's default).
+        var idontwantMinBytes: Int?
     }
 
     /// Nodes that leave and rejoin, and nodes that join late.
@@ -214,6 +217,11 @@ struct Scenario: Sendable, Equatable {
             node.outboundTarget = try section.int("outbound_target", default: node.outboundTarget, in: 1...256)
             node.inboundCap = try section.int("inbound_cap", default: node.inboundCap, in: 0...4096)
             node.bootstrapPeers = try section.int("bootstrap_peers", default: node.bootstrapPeers, in: 1...256)
+            node.idontwantMinBytes = try section.int(
+                "idontwant_min_bytes",
+                default: node.idontwantMinBytes ?? GossipConfiguration().idontwantMinBytes,
+                in: 0...Int(Int32.max)
+            )
             try section.finish()
         }
         if var section = try root.table("churn") {

@@ -77,6 +77,8 @@ extension Simulation {
         var blobsReceived = 0
         /// Blobs received that were duplicates.
         var duplicates = 0
+        /// Bytes of `evidence` records sent (record framing included).
+        var evidenceBytesSent = 0
 
         /// Adds a replica's totals.
         mutating func add(_ replica: Replica.StateMachine) {
@@ -89,6 +91,7 @@ extension Simulation {
             idontwants += gossip.idontwantsSent
             blobsReceived += gossip.blobsReceived
             duplicates += gossip.duplicateBlobs
+            evidenceBytesSent += replica.statistics.bytesSent[.evidence] ?? 0
         }
 
         /// Adds another total.
@@ -101,6 +104,7 @@ extension Simulation {
             idontwants += other.idontwants
             blobsReceived += other.blobsReceived
             duplicates += other.duplicates
+            evidenceBytesSent += other.evidenceBytesSent
         }
 
         /// Gossip messages: pushes, served blobs, and `have`, `want` and `idontwant` ids.

@@ -161,6 +161,7 @@ final class Simulation {
         var configuration = Replica.Configuration(network: scenario.network)
         configuration.peers.outboundTarget = scenario.node.outboundTarget
         configuration.peers.inboundCap = scenario.node.inboundCap
+        if let bytes = scenario.node.idontwantMinBytes { configuration.gossip.idontwantMinBytes = bytes }
         if scenario.plaintextRecords { configuration.recordCipher = .plaintextForSimulation }
         self.configuration = configuration
         perHopMicros = UInt64((scenario.node.perHopProcessingMilliseconds * 1000).rounded())

@@ -72,6 +72,18 @@ import Testing
         #expect(summary.timesToAlert.allSatisfy { $0 != .max })
         #expect(summary.deliveredPairs == summary.eligiblePairs)
         #expect(summary.text.contains("evidence: 3 forks, 3 known to every node in the mesh"))
+        // Evidence crosses each connection at most once each way: no more records than peer-ups, per fork.
+        let fork = try SignedBlob.sign(
+            key: try SigningKey(seed: [UInt8](repeating: 1, count: 32)),
+            channel: try ChannelName("sim/fork/0"),
+            seq: 1,
+            prev: .zero,
+            timestamp: 2200,
+            payload: Array("fork 0 side 0".utf8)
+        )
+        let record = 2 * (4 + fork.encoding.count) + 2 + 2 + 4 + 20
+        #expect(summary.traffic.evidenceBytesSent > 0)
+        #expect(summary.traffic.evidenceBytesSent <= 3 * summary.counters.peersUp * record)
     }
 
     /// Every node bootstraps from one random node; `hello` advertisements and peer exchange let each reach its
@@ -99,6 +111,22 @@ import Testing
             #expect(!peers.contains { $0.key == node.identity.publicKey })
             #expect(try #require(node.replica).knownAddresses.count == 15, "node \(node.index) knows every other")
         }
+    }
+
+    /// Receivers of blobs of 1 KiB and more tell the nodes that push to them `idontwant`, which skip those pushes:
+    /// fewer blob bytes cross the links than with `idontwant` off.
+    @Test func idontwantCutsTheCopiesOfMediumBlobs() throws {
+        func run(idontwantMinBytes: Int) throws -> Summary {
+            var scenario = Self.steadyScenario
+            scenario.blobs.sizeBytes = 4 * 1024
+            scenario.node.idontwantMinBytes = idontwantMinBytes
+            return Simulation(scenario: scenario, seed: 7).run()
+        }
+        let with = try run(idontwantMinBytes: 1024)
+        let without = try run(idontwantMinBytes: Int(Int32.max))
+        #expect(with.deliveredPairs == with.eligiblePairs && without.deliveredPairs == without.eligiblePairs)
+        #expect(with.traffic.idontwants > 0 && without.traffic.idontwants == 0)
+        #expect(with.traffic.blobBytesSent < without.traffic.blobBytesSent)
     }
 
     @Test func unsealedRecordsGiveTheSameDeliveryAndTrace() {
@@ -219,6 +247,7 @@ import Testing
             ("nodes = 20\nmemoise_signatures = \"yes\"", "memoise_signatures"),
             ("nodes = 20\nplaintext_records = 1", "plaintext_records"),
             ("nodes = 20\n[forks]\ncount = -1", "forks.count"),
+            ("nodes = 20\n[node]\nidontwant_min_bytes = -5", "node.idontwant_min_bytes"),
             ("nodes = 20\n[[hostile]]\nkind = \"rude\"\ncount = 1", "hostile[0].kind"),
             ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
             ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),
