@@ -12,8 +12,6 @@ extension Gossip.StateMachine {
         var lastPushAt: UInt64?
         /// Unrequested repeats of a blob this peer had already pushed, in the current heartbeat.
         var repeatsThisHeartbeat = 0
-        /// `true` once the peer was penalised for flooding in the current heartbeat.
-        var penalisedForFlood = false
 
         init(knownIDsCapacity: Int) {
             knownIDs = SeenCache(capacity: knownIDsCapacity)

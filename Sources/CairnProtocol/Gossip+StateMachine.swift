@@ -202,7 +202,6 @@ extension Gossip {
             counters.verificationsExpired += stale.count
             for peer in peers.keys {
                 peers[peer]!.repeatsThisHeartbeat = 0
-                peers[peer]!.penalisedForFlood = false
             }
             return wants.actions { .want($0) }
         }
@@ -229,10 +228,12 @@ extension Gossip {
                 }
                 if !peers[peer]!.pushedIDs.insert(id) {
                     peers[peer]!.repeatsThisHeartbeat += 1
-                    if peers[peer]!.repeatsThisHeartbeat > configuration.duplicateFloodThreshold,
-                        !peers[peer]!.penalisedForFlood
-                    {
-                        peers[peer]!.penalisedForFlood = true
+                    // One penalty per `duplicateFloodThreshold` repeats in a heartbeat: a single penalty per heartbeat
+                    // decays (×0.9) as fast as it accrues, so a steady flooder's score would never reach the
+                    // disconnect threshold.
+                    let threshold = max(configuration.duplicateFloodThreshold, 1)
+                    let repeats = peers[peer]!.repeatsThisHeartbeat
+                    if repeats > threshold, (repeats - 1) % threshold == 0 {
                         actions.append(penalise(peer, .duplicateFlood))
                     }
                 }

@@ -43,8 +43,9 @@ public struct GossipConfiguration: Sendable, Equatable {
     /// A peer counts as pushing to this node (so it gets `idontwant`) for this many heartbeats after its last
     /// unrequested push.
     public var inboundMeshHeartbeats: UInt64 = 3
-    /// More than this many repeats of the same blob from the same peer (unrequested) within one heartbeat
-    /// penalise it with `duplicateFlood`; duplicates from different mesh peers are normal and never penalised.
+    /// More than this many unrequested repeats of blobs a peer already pushed, within one heartbeat, penalise it with
+    /// `duplicateFlood`, once per further `duplicateFloodThreshold` repeats; duplicates from different mesh peers are
+    /// normal and never penalised.
     public var duplicateFloodThreshold = 16
 
     /// The gossipsub-like defaults.

@@ -287,14 +287,23 @@ struct GossipStateMachineTests {
         #expect(forwarded.sent.allSatisfy { $0.peer != F.peer(2) })
     }
 
-    @Test func repeatedPushesFromOnePeerArePenalisedOncePerHeartbeat() {
+    /// Above the threshold, one penalty per further threshold-many repeats: a steady flood outpaces score decay.
+    @Test func repeatedPushesFromOnePeerArePenalisedPerThresholdRepeats() {
         var router = F.router(peerCount: 3) { $0.duplicateFloodThreshold = 3 }
         let blob = F.blob(tag: 32)
         var penalties: [Gossip.Penalty] = []
+        // The first push is not a repeat; the next 9 are: penalised at the 4th and the 7th.
         for step in 0..<10 {
             penalties += router.receive(.blob(blob.encoding), from: F.peer(1), now: UInt64(step)).penalties
         }
-        #expect(penalties == [.duplicateFlood])
+        #expect(penalties == [.duplicateFlood, .duplicateFlood])
+        // A new heartbeat starts the count again.
+        _ = router.heartbeat(now: 1_000)
+        var afterHeartbeat: [Gossip.Penalty] = []
+        for step in 0..<3 {
+            afterHeartbeat += router.receive(.blob(blob.encoding), from: F.peer(1), now: 1_000 + UInt64(step)).penalties
+        }
+        #expect(afterHeartbeat.isEmpty)
         // Duplicates from different peers are the mesh at work, not a flood.
         var mesh = F.router(peerCount: 20) { $0.duplicateFloodThreshold = 1 }
         for index in 1...20 {

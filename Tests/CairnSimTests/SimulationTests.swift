@@ -168,6 +168,9 @@ import Testing
                 [[hostile]]
                 kind = "forgedBlobs"
                 count = 2
+                [[hostile]]
+                kind = "flood"
+                count = 2
                 """
         )
         let summary = Simulation(scenario: scenario, seed: 3).run()
@@ -182,6 +185,9 @@ import Testing
         let forged = try #require(outcomes[.forgedBlobs])
         #expect(forged.bans > 0)
         #expect(summary.counters.rejected > 0)
+        // A steady flood of one valid blob outpaces score decay: flooders are disconnected.
+        let flood = try #require(outcomes[.flood])
+        #expect(flood.closedByHonest > 0)
     }
 
     @Test func nodesThatJoinLateOrRejoinGetWhatIsPublishedWhileTheyAreUp() throws {
