@@ -231,7 +231,8 @@ public actor Node {
             store: store,
             logger: Logger(label: "cairn.mesh"),
             clock: clock,
-            randomness: seed.map { .seeded($0) } ?? .secure,
+            randomness: seed.map { .seeded($0) }
+                ?? .secure(seed: UInt64.random(in: 0...UInt64.max), ephemeralKey: { EphemeralKey.generate() }),
             evidenceJudges: evidenceJudges,
             channelRules: channelRules
         )

@@ -48,7 +48,7 @@ extension CairnSim {
                         + "\(progress.deliveredPairs) deliveries, \(progress.pendingPairs) pending"
                 )
             }
-            print(summary.text)
+            FileHandle.standardOutput.write(Data((summary.text + "\n").utf8))
             if !quiet {
                 let elapsed = (clock.now - started).components
                 let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000

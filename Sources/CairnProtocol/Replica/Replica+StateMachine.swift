@@ -26,7 +26,8 @@ extension Replica {
 
         var connectionConfiguration: Connection.Configuration
         var random: SeededRandom
-        let secureEphemerals: Bool
+        /// Where handshake ephemerals come from: the driver's secure source, or `nil` for the seeded generator.
+        let ephemeralSource: (@Sendable () -> EphemeralKey)?
         var gossip: Gossip.StateMachine
         var peerManager: PeerManager.StateMachine
         var connections: [Connection.ID: Connection.StateMachine] = [:]
@@ -59,13 +60,12 @@ extension Replica {
             self.channelRules = channelRules
             let seed: UInt64
             switch randomness {
-            case .secure:
-                var system = SystemRandomNumberGenerator()
-                seed = system.next()
-                secureEphemerals = true
+            case .secure(let value, let ephemeralKey):
+                seed = value
+                ephemeralSource = ephemeralKey
             case .seeded(let value):
                 seed = value
-                secureEphemerals = false
+                ephemeralSource = nil
             }
             random = SeededRandom(seed: seed)
             gossip = Gossip.StateMachine(configuration: configuration.gossip, localID: identity.publicKey, seed: seed)
@@ -432,7 +432,7 @@ extension Replica {
         private mutating func startHandshake(_ id: Connection.ID, now: UInt64, into actions: inout [Action]) {
             guard connections[id] != nil else { return }
             let ephemeral: EphemeralKey
-            if secureEphemerals { ephemeral = .generate() } else { ephemeral = EphemeralKey(using: &random) }
+            if let ephemeralSource { ephemeral = ephemeralSource() } else { ephemeral = EphemeralKey(using: &random) }
             let received = connections[id]!.start(
                 ephemeral: ephemeral,
                 configuration: connectionConfiguration,

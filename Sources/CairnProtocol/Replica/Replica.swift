@@ -57,11 +57,12 @@ public enum Replica {
         }
     }
 
-    /// Where a replica's randomness comes from.
+    /// Where a replica's randomness comes from: always an input from the driver, never drawn by the core.
     public enum Randomness: Sendable {
-        /// Production: handshake ephemerals from the operating system's secure source, every time (forward
-        /// secrecy depends on it); peer and mesh choices from a seed drawn from it once.
-        case secure
+        /// Production: peer and mesh choices from `seed`, which the driver draws from a CSPRNG, and every
+        /// handshake's ephemeral key from `ephemeralKey`, the operating system's secure source (forward secrecy
+        /// depends on it; `EphemeralKey.generate`).
+        case secure(seed: UInt64, ephemeralKey: @Sendable () -> EphemeralKey)
         /// Simulation and tests: everything from this seed, so the same seed gives the same run.
         case seeded(UInt64)
     }
