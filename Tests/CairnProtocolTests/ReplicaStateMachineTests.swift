@@ -530,14 +530,12 @@ struct ReplicaStateMachineTests {
 
     // MARK: Dialing
 
-    /// A transport that ends before `dialed` (the read could not start) is a failed dial: the address backs off and
-    /// is dialled again, its outbound slot not lost.
-    @Test func aConnectionClosedWhileDiallingIsAFailedDial() throws {
+    /// A replica started at 0 with `address` as its only bootstrap peer, and the actions of its start (the dial).
+    static func nodeDialling(_ address: PeerAddress) -> (ReplicaNode, [Replica.Action]) {
         var node = ReplicaNode(Fixture.replica(key: 2, seed: 7))
-        let address = Fixture.address(11)
         let started = node.perform(
             node.replica.start(
-                listenPort: Self.listenPort,
+                listenPort: listenPort,
                 localAddresses: [],
                 bootstrap: [address],
                 knownAddresses: [],
@@ -546,6 +544,14 @@ struct ReplicaStateMachineTests {
             ),
             now: 0
         )
+        return (node, started)
+    }
+
+    /// A transport that ends before `dialed` (the read could not start) is a failed dial: the address backs off and
+    /// is dialled again, its outbound slot not lost.
+    @Test func aConnectionClosedWhileDiallingIsAFailedDial() throws {
+        let address = Fixture.address(11)
+        var (node, started) = Self.nodeDialling(address)
         let dial = try #require(started.dials.first)
         node.perform(node.replica.closed(dial.id, now: 10), now: 10)
         #expect(node.replica.connectionCount == 0)
@@ -554,19 +560,8 @@ struct ReplicaStateMachineTests {
     }
 
     @Test func aDialThatNeverConnectsIsGivenUpAtTheDialTimeout() throws {
-        var node = ReplicaNode(Fixture.replica(key: 2, seed: 7))
         let address = Fixture.address(11)
-        let started = node.perform(
-            node.replica.start(
-                listenPort: Self.listenPort,
-                localAddresses: [],
-                bootstrap: [address],
-                knownAddresses: [],
-                bans: [],
-                now: 0
-            ),
-            now: 0
-        )
+        var (node, started) = Self.nodeDialling(address)
         let dial = try #require(started.dials.first)
         #expect(started.dials.count == 1 && dial.address == address)
         #expect(node.replica.connectionCount == 1)
