@@ -25,4 +25,6 @@ public enum CoreError: Error, Equatable, Sendable {
     /// A well-formed evidence object whose two signed blobs do not conflict by the rule of its kind (for a channel
     /// fork: they claim different slots). The blobs are valid; the claim is not.
     case evidenceWithoutConflict(reason: String)
+    /// A field whose bytes are complete but whose value breaks its format (a varint above 2⁶⁴ − 1, a bound out of order).
+    case malformed(field: String, reason: String)
 }
