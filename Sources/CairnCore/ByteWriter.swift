@@ -26,6 +26,11 @@ public struct ByteWriter: Sendable {
         bytes.append(contentsOf: more)
     }
 
+    /// Appends a 32-byte value without an intermediate array.
+    public mutating func write(_ value: some Bytes32) {
+        value.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
     private mutating func writeBigEndian<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
@@ -67,6 +72,15 @@ public struct ByteReader: Sendable {
         guard count >= 0, remaining >= count else { throw .truncated(field: field) }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
+    }
+
+    /// Reads a 32-byte value without an intermediate array.
+    public mutating func read<Value: Bytes32>(_ type: Value.Type, _ field: String) throws(CoreError) -> Value {
+        guard remaining >= 32 else { throw .truncated(field: field) }
+        defer { offset += 32 }
+        return bytes.withUnsafeBytes {
+            Value(words: Words32(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + 32])))
+        }
     }
 
     /// Fails with `CoreError.trailingBytes` unless every byte was read.

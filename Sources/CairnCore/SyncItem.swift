@@ -60,12 +60,12 @@ public struct SyncAccumulator: Hashable, Sendable {
 
     /// Adds one id.
     public mutating func add(_ id: BlobID) {
-        add(limbs: Self.limbs(of: id.bytes), count: 1)
+        add(limbs: Self.limbs(of: id), count: 1)
     }
 
     /// Removes one id that was added before.
     public mutating func remove(_ id: BlobID) {
-        let (a, b, c, d) = Self.limbs(of: id.bytes)
+        let (a, b, c, d) = Self.limbs(of: id)
         // Subtracting x is adding its two's complement: ~x + 1.
         add(limbs: (~a, ~b, ~c, ~d), count: 0)
         add(limbs: (1, 0, 0, 0), count: 0)
@@ -126,6 +126,11 @@ public struct SyncAccumulator: Hashable, Sendable {
         limbs.2 = step(limbs.2, other.2)
         limbs.3 = step(limbs.3, other.3)
         count &+= added
+    }
+
+    /// An id read as a little-endian 256-bit number: its big-endian words, byte-swapped.
+    private static func limbs(of id: BlobID) -> (UInt64, UInt64, UInt64, UInt64) {
+        (id.words.w0.byteSwapped, id.words.w1.byteSwapped, id.words.w2.byteSwapped, id.words.w3.byteSwapped)
     }
 
     private static func limbs(of bytes: some Collection<UInt8>) -> (UInt64, UInt64, UInt64, UInt64) {

@@ -20,6 +20,8 @@ extension Gossip {
 
         var random: SeededRandom
         var peers: [PeerID: PeerState] = [:]
+        /// The connected peers in key order: every choice among peers is made in this order.
+        var peerOrder: [PeerID] = []
         var mesh: Set<PeerID> = []
         var seen: SeenCache<BlobID>
         var seenEvidence: SeenCache<[UInt8]>
@@ -66,6 +68,7 @@ extension Gossip {
         public mutating func peerConnected(_ peer: PeerID, now: UInt64) -> [Action] {
             guard peer != localID, peers[peer] == nil else { return [] }
             peers[peer] = PeerState(knownIDsCapacity: configuration.peerKnownIDsEntries)
+            peerOrder.insert(peer, at: Self.position(of: peer, in: peerOrder))
             if mesh.count < configuration.meshDegree { mesh.insert(peer) }
             return []
         }
@@ -73,6 +76,7 @@ extension Gossip {
         /// A peer is gone; wants it was answering go to the next announcer now.
         public mutating func peerDisconnected(_ peer: PeerID, now: UInt64) -> [Action] {
             guard peers.removeValue(forKey: peer) != nil else { return [] }
+            peerOrder.remove(at: Self.position(of: peer, in: peerOrder))
             mesh.remove(peer)
             var wants = IDBatch()
             for id in fetches.filter({ $0.value.asked == peer }).keys.sorted() {
@@ -177,7 +181,7 @@ extension Gossip {
                 return []
             }
             counters.evidenceForwarded += 1
-            return peers.keys.filter { $0 != sender }.sorted().map { .send(.evidence(bytes), to: $0, lane: .evidence) }
+            return peerOrder.filter { $0 != sender }.map { .send(.evidence(bytes), to: $0, lane: .evidence) }
         }
 
         /// Whether evidence with this BLAKE2b-256 hash was already flooded, so the driver can skip verifying it.
@@ -200,7 +204,7 @@ extension Gossip {
             }
             for id in stale.keys { verifications[id] = nil }
             counters.verificationsExpired += stale.count
-            for peer in peers.keys {
+            for peer in peerOrder {
                 peers[peer]!.repeatsThisHeartbeat = 0
             }
             return wants.actions { .want($0) }
@@ -311,7 +315,7 @@ extension Gossip {
             var actions: [Action] = []
             var lazyCandidates: [PeerID] = []
             let large = encoding.count > configuration.eagerPushMaxBytes
-            for peer in peers.keys.sorted() where peer != sender {
+            for peer in peerOrder where peer != sender {
                 if peers[peer]!.knownIDs.contains(id) {
                     counters.sendsSuppressed += 1
                 } else if large {
@@ -337,12 +341,12 @@ extension Gossip {
                 return []
             }
             counters.evidenceForwarded += 1
-            return peers.keys.filter { $0 != sender }.sorted().map { .send(.evidence(bytes), to: $0, lane: .evidence) }
+            return peerOrder.filter { $0 != sender }.map { .send(.evidence(bytes), to: $0, lane: .evidence) }
         }
 
         private mutating func maintainMesh() {
             if mesh.count < configuration.meshDegreeLow {
-                let candidates = peers.keys.filter { !mesh.contains($0) }.sorted()
+                let candidates = peerOrder.filter { !mesh.contains($0) }
                 mesh.formUnion(random.choose(configuration.meshDegree - mesh.count, from: candidates))
             } else if mesh.count > configuration.meshDegreeHigh {
                 let members = mesh.sorted()
@@ -356,10 +360,10 @@ extension Gossip {
                 by: configuration.heartbeatMilliseconds
             )
             let limit = window.overflow ? UInt64.max : window.partialValue
-            return peers.filter { _, state in
-                guard let last = state.lastPushAt else { return false }
+            return peerOrder.filter { peer in
+                guard let last = peers[peer]!.lastPushAt else { return false }
                 return Self.elapsed(since: last, now: now) <= limit
-            }.keys.sorted()
+            }
         }
 
         @discardableResult
@@ -370,6 +374,17 @@ extension Gossip {
         private mutating func penalise(_ peer: PeerID, _ penalty: Penalty) -> Action {
             counters.penalties += 1
             return .penalise(peer, penalty)
+        }
+
+        /// The index of the first key in `sorted` that is not less than `peer` (binary search).
+        private static func position(of peer: PeerID, in sorted: [PeerID]) -> Int {
+            var low = 0
+            var high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle] < peer { low = middle + 1 } else { high = middle }
+            }
+            return low
         }
 
         private static func adding(_ duration: UInt64, to now: UInt64) -> UInt64 {

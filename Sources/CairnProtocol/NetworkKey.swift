@@ -8,14 +8,13 @@ public struct NetworkKey: Bytes32 {
     /// The domain-separation prefix: ASCII `cairn/network/v1` and a zero byte.
     public static let domain: [UInt8] = Array("cairn/network/v1".utf8) + [0]
 
-    /// The 32 key bytes.
-    public let bytes: [UInt8]
+    /// The 32 key bytes, inline.
+    public let words: Words32
 
-    /// Wraps 32 bytes without checking the count.
-    public init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+    public init(words: Words32) { self.words = words }
 
     /// Derives the key of the network called `networkName`.
     public init(networkName: String) {
-        self.bytes = Blake2b.hash256(parts: [Self.domain, Array(networkName.utf8)])
+        self.init(unchecked: Blake2b.hash256(parts: [Self.domain, Array(networkName.utf8)]))
     }
 }

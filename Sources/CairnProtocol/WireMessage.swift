@@ -112,7 +112,7 @@ public enum WireMessage: Sendable, Hashable {
         case .have(let ids), .want(let ids), .idontwant(let ids):
             guard ids.count <= Self.maxIDs else { throw .tooManyItems(count: ids.count, limit: Self.maxIDs) }
             writer.write(UInt16(ids.count))
-            for id in ids { writer.write(bytes: id.bytes) }
+            for id in ids { writer.write(id) }
         case .peers(let addresses):
             guard addresses.count <= Self.maxPeers else {
                 throw .tooManyItems(count: addresses.count, limit: Self.maxPeers)
@@ -218,7 +218,9 @@ public enum WireMessage: Sendable, Hashable {
             guard inner.remaining >= count * 32 else { throw .truncated(field: "ids") }
             var ids: [BlobID] = []
             ids.reserveCapacity(count)
-            for _ in 0..<count { ids.append(BlobID(unchecked: try bytes(32, "id"))) }
+            for _ in 0..<count {
+                do { ids.append(try inner.read(BlobID.self, "id")) } catch { throw Self.map(error) }
+            }
             return ids
         }
 
