@@ -84,6 +84,12 @@ struct LMDBTransaction {
         guard rc == MDB_SUCCESS else { throw error(rc, "mdb_drop") }
     }
 
+    /// Deletes `dbi` itself with its entries; the handle is closed when the transaction commits.
+    func deleteDatabase(_ dbi: MDB_dbi) throws(StoreError) {
+        let rc = mdb_drop(handle, dbi, 1)
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_drop") }
+    }
+
     /// The environment's page size in bytes.
     func pageSize() throws(StoreError) -> Int {
         var stat = MDB_stat()
