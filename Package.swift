@@ -123,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnStoreTests",
-            dependencies: ["CairnCore", "CairnStore"],
+            dependencies: ["CairnCore", "CairnStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .testTarget(

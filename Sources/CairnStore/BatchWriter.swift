@@ -49,10 +49,12 @@ struct BatchWriter: Sendable {
     }
 }
 
-/// The mutable view of one write transaction: the next event sequence and the running counters.
+/// The mutable view of one write transaction: the next event sequence, the running counters and the reconciliation
+/// index (whose header is written once, with the counters).
 private struct TransactionState {
     let txn: LMDBTransaction
     let databases: StoreDatabases
+    var reconciliation: ReconciliationIndex
     var nextEventSeq: UInt64
     var blobCount: UInt64
     var payloadBytes: UInt64
@@ -61,6 +63,7 @@ private struct TransactionState {
     init(txn: LMDBTransaction, databases: StoreDatabases) throws(StoreError) {
         self.txn = txn
         self.databases = databases
+        reconciliation = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
         nextEventSeq = try Self.lastEventSeq(txn, databases) + 1
         blobCount = try Self.counter(txn, databases, Keys.blobCountKey)
         payloadBytes = try Self.counter(txn, databases, Keys.payloadBytesKey)
@@ -77,6 +80,8 @@ private struct TransactionState {
         let others = try idsInSlot(slotKey)
         try txn.put(databases.slots, slotKey, id.bytes, flags: MDB_NODUPDATA)
         try txn.put(databases.sync, Keys.sync(timestamp: blob.timestamp, id: id), [])
+        // A new id is a new item; `false` (already indexed) cannot happen in a consistent store and changes nothing.
+        _ = try reconciliation.insert(SyncItem(blobTimestampMilliseconds: blob.timestamp, id: id))
         blobCount += 1
         payloadBytes += UInt64(blob.payload.count)
         outcome.storedBlobs += 1
@@ -114,7 +119,8 @@ private struct TransactionState {
         return event
     }
 
-    func saveCounters() throws(StoreError) {
+    mutating func saveCounters() throws(StoreError) {
+        try reconciliation.saveHeader()
         try txn.put(databases.counters, Keys.blobCountKey, Keys.uint64(blobCount))
         try txn.put(databases.counters, Keys.payloadBytesKey, Keys.uint64(payloadBytes))
         try txn.put(databases.counters, Keys.evidenceCountKey, Keys.uint64(evidenceCount))

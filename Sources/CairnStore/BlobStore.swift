@@ -1,3 +1,4 @@
+import CLMDB
 import CairnCore
 import Foundation
 import Logging
@@ -10,7 +11,8 @@ import Logging
 /// environment on the same files in one process.
 public final class BlobStore: Sendable {
     /// The schema version this build reads and writes.
-    public static let schemaVersion: UInt32 = 1
+    /// Schema 2 added the reconciliation index; a schema-1 store is upgraded when opened.
+    public static let schemaVersion: UInt32 = 2
 
     /// The configuration the store was opened with.
     public let configuration: StoreConfiguration
@@ -21,8 +23,8 @@ public final class BlobStore: Sendable {
 
     /// Opens the store in `configuration.directory`, creating the directory (mode 0700) and an empty store if needed.
     /// - Throws: `.corrupt` when the directory holds something that is not an LMDB environment, `.foreignDatabase`
-    ///   for an LMDB environment without Cairn's marker, `.unsupportedSchema` for another schema version, `.lmdb`
-    ///   for any other failure.
+    ///   for an LMDB environment without Cairn's marker, `.unsupportedSchema` for a newer schema version (an older one
+    ///   is upgraded in one transaction, see `StoreDatabases.open`), `.lmdb` for any other failure.
     public init(configuration: StoreConfiguration, logger: Logger = Logger(label: "cairn.store")) throws(StoreError) {
         self.configuration = configuration
         self.logger = logger
@@ -34,7 +36,7 @@ public final class BlobStore: Sendable {
             durable: configuration.durable
         )
         do {
-            databases = try StoreDatabases.open(in: environment, supportedSchema: Self.schemaVersion)
+            databases = try Self.openDatabases(in: environment, logger: logger)
         } catch {
             environment.close()
             throw error
@@ -130,6 +132,25 @@ public final class BlobStore: Sendable {
     public func put(_ blobs: [SignedBlob], completion: @escaping @Sendable (Result<[PutResult], StoreError>) -> Void) {
         precondition(blobs.count <= configuration.maxBatchBlobs, "put(_:completion:) takes one batch at most")
         committer.queue.enqueue(.blobs(blobs, reply: completion))
+    }
+
+    /// Opens the databases, growing the map while an upgrade finds it full.
+    private static func openDatabases(in environment: LMDBEnvironment, logger: Logger) throws(StoreError)
+        -> StoreDatabases
+    {
+        var grows = 0
+        while true {
+            do throws(StoreError) {
+                return try StoreDatabases.open(in: environment, logger: logger)
+            } catch {
+                guard case .lmdb(_, MDB_MAP_FULL, _) = error, grows < GroupCommitter.maxMapGrowsPerBatch else {
+                    throw error
+                }
+                grows += 1
+                let size = try environment.growMap()
+                logger.info("grew the LMDB map for the upgrade", metadata: ["mapSizeBytes": "\(size)"])
+            }
+        }
     }
 
     private static func createDirectory(_ path: String) throws(StoreError) {

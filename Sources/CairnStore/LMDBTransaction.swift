@@ -78,6 +78,26 @@ struct LMDBTransaction {
         return stat.ms_entries
     }
 
+    /// Deletes every entry of `dbi`, keeping the database.
+    func empty(_ dbi: MDB_dbi) throws(StoreError) {
+        let rc = mdb_drop(handle, dbi, 0)
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_drop") }
+    }
+
+    /// Deletes `dbi` itself with its entries; the handle is closed when the transaction commits.
+    func deleteDatabase(_ dbi: MDB_dbi) throws(StoreError) {
+        let rc = mdb_drop(handle, dbi, 1)
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_drop") }
+    }
+
+    /// The environment's page size in bytes.
+    func pageSize() throws(StoreError) -> Int {
+        var stat = MDB_stat()
+        let rc = mdb_env_stat(mdb_txn_env(handle), &stat)
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_env_stat") }
+        return Int(stat.ms_psize)
+    }
+
     /// Runs `body` with a cursor on `dbi`, closed afterwards.
     func withCursor<T>(_ dbi: MDB_dbi, _ body: (LMDBCursor) throws(StoreError) -> T) throws(StoreError) -> T {
         var cursor: OpaquePointer?

@@ -1,11 +1,14 @@
 import CLMDB
+import Logging
 
 /// The named databases of a Cairn store, opened (and on a new environment created) in one setup transaction.
 ///
 /// - `meta`: `format` → ASCII `cairn-store`, `schema` → `UInt32` big-endian.
 /// - `blobs`: blob id → canonical encoding.
 /// - `slots` (`MDB_DUPSORT`): author ‖ channel length ‖ channel ‖ seq → blob id; a forked slot holds several ids.
-/// - `sync`: timestamp ‖ blob id → empty.
+/// - `sync`: timestamp (milliseconds) ‖ blob id → empty.
+/// - `reconciliation` (schema 2): the counted B+tree over (timestamp in seconds, blob id) that reconciliation reads by
+///   rank (layout in `ReconciliationIndex`); built from `sync` when a schema-1 store is opened.
 /// - `evidence`: evidence id → `Evidence.encoding`.
 /// - `events`: seq (`UInt64` big-endian) → `EventRecord`.
 /// - `counters`: `blobs`, `payload-bytes`, `evidence` → `UInt64` big-endian, updated with the data they count.
@@ -26,11 +29,18 @@ struct StoreDatabases: Sendable {
     let peers: MDB_dbi
     let peerRecency: MDB_dbi
     let bans: MDB_dbi
+    let reconciliation: MDB_dbi
 
-    /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one.
+    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 2): schema 1 lacks the reconciliation index.
+    static let oldestUpgradableSchema: UInt32 = 1
+
+    /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one. A schema-1 store
+    /// is upgraded in the same transaction: its reconciliation index is built and the schema set to 2.
     /// - Throws: `.foreignDatabase` when the environment holds data but no Cairn marker, `.unsupportedSchema`
-    ///   when the schema differs from `supportedSchema`.
-    static func open(in environment: LMDBEnvironment, supportedSchema: UInt32) throws(StoreError) -> StoreDatabases {
+    ///   when the schema is newer than `BlobStore.schemaVersion` or older than `oldestUpgradableSchema`;
+    ///   `.lmdb` with `MDB_MAP_FULL` when an upgrade needs a larger map (nothing is changed, grow and call again).
+    static func open(in environment: LMDBEnvironment, logger: Logger) throws(StoreError) -> StoreDatabases {
+        let supportedSchema = BlobStore.schemaVersion
         let path = environment.path
         return try environment.write { (txn) throws(StoreError) -> StoreDatabases in
             // The main database lists the named ones: empty means a new environment.
@@ -44,6 +54,7 @@ struct StoreDatabases: Sendable {
                 let databases = try create(txn)
                 try txn.put(databases.meta, Keys.formatKey, Keys.formatMarker)
                 try txn.put(databases.meta, Keys.schemaKey, Keys.uint32(supportedSchema))
+                try ReconciliationIndex.create(txn: txn, dbi: databases.reconciliation)
                 return databases
             }
             let meta: MDB_dbi?
@@ -68,8 +79,27 @@ struct StoreDatabases: Sendable {
             else {
                 throw .corrupt(path: path, reason: "missing or malformed schema version in `meta`")
             }
-            guard schema == supportedSchema else { throw .unsupportedSchema(found: schema, supported: supportedSchema) }
-            return try create(txn)
+            guard (Self.oldestUpgradableSchema...supportedSchema).contains(schema) else {
+                throw .unsupportedSchema(found: schema, supported: supportedSchema)
+            }
+            let databases = try create(txn)
+            if schema < supportedSchema {
+                logger.notice(
+                    "upgrading the store's schema",
+                    metadata: ["from": "\(schema)", "to": "\(supportedSchema)", "directory": "\(path)"]
+                )
+                try ReconciliationIndex.rebuild(
+                    txn: txn,
+                    dbi: databases.reconciliation,
+                    from: databases,
+                    logger: logger
+                )
+                try txn.put(databases.meta, Keys.schemaKey, Keys.uint32(supportedSchema))
+            } else {
+                // Fail at open, not at the first reconciliation, when the index is missing or its header damaged.
+                _ = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
+            }
+            return databases
         }
     }
 
@@ -91,7 +121,8 @@ struct StoreDatabases: Sendable {
             counters: try open("counters"),
             peers: try open("peers"),
             peerRecency: try open("peer-recency"),
-            bans: try open("bans")
+            bans: try open("bans"),
+            reconciliation: try open(ReconciliationIndex.databaseName)
         )
     }
 }

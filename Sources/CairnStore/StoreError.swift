@@ -20,4 +20,7 @@ public enum StoreError: Error, Sendable, Equatable {
     case invalidEventTopic(topic: String)
     /// A peer host is empty or longer than `PeerRecord.maxHostBytes` UTF-8 bytes.
     case invalidPeerHost(host: String)
+    /// A reconciliation snapshot was asked for an item at a rank outside `0..<count`, or for ranks outside
+    /// `0..<count` (`rank` is then the offending end of the range).
+    case rankOutOfRange(rank: Int, count: Int)
 }

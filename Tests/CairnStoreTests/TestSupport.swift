@@ -114,3 +114,152 @@ func waitUntil(seconds: Int = 30, _ condition: () -> Bool) async throws {
         await Task.yield()
     }
 }
+
+/// SplitMix64: a seeded generator, so a failing random test fails the same way again.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// An LMDB environment holding only a reconciliation index, for tests of the index without blobs.
+final class IndexFixture {
+    let path: String
+    private(set) var environment: LMDBEnvironment
+    private(set) var dbi: UInt32
+
+    /// Creates an empty index in directory `path`; `capacities` `nil` sizes nodes to the page.
+    init(path: String, capacities: (leaf: Int, inner: Int)? = nil) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        environment = try Self.openEnvironment(path)
+        dbi = try environment.write { (txn) throws(StoreError) -> UInt32 in
+            let dbi = try txn.openDatabase(ReconciliationIndex.databaseName, create: true)!
+            try ReconciliationIndex.create(txn: txn, dbi: dbi, capacities: capacities)
+            return dbi
+        }
+    }
+
+    deinit {
+        environment.close()
+    }
+
+    /// Closes and opens the environment again.
+    func reopen() throws {
+        environment.close()
+        environment = try Self.openEnvironment(path)
+        // A handle opened in a read transaction dies with it: open it in a (committed) write transaction.
+        dbi = try environment.write { (txn) throws(StoreError) -> UInt32 in
+            try txn.openDatabase(ReconciliationIndex.databaseName, create: false)!
+        }
+    }
+
+    /// Inserts `items` in one write transaction; each result says whether the item was new.
+    @discardableResult
+    func insert(_ items: [SyncItem]) throws -> [Bool] {
+        try environment.write { (txn) throws(StoreError) -> [Bool] in
+            var index = try ReconciliationIndex(txn: txn, dbi: dbi)
+            var inserted: [Bool] = []
+            for item in items { inserted.append(try index.insert(item)) }
+            try index.saveHeader()
+            return inserted
+        }
+    }
+
+    /// Runs `body` with a snapshot in one read transaction, like `BlobStore.withReconciliationSnapshot`.
+    func withSnapshot<T>(_ body: (ReconciliationSnapshot) throws -> T) throws -> T {
+        let dbi = self.dbi
+        let result = try environment.read { (txn) throws(StoreError) -> Result<T, any Error> in
+            let snapshot = ReconciliationSnapshot(index: try ReconciliationIndex(txn: txn, dbi: dbi))
+            defer { snapshot.close() }
+            return Result { try body(snapshot) }
+        }
+        return try result.get()
+    }
+
+    private static func openEnvironment(_ path: String) throws(StoreError) -> LMDBEnvironment {
+        try LMDBEnvironment(path: path, mapSizeBytes: 256 << 20, maxDatabases: 4, durable: false)
+    }
+}
+
+/// Random items in few seconds with ids that often share long prefixes, so keys differ late.
+func randomSyncItem(_ rng: inout SeededGenerator) -> SyncItem {
+    let seconds: [UInt64] = [0, 1, 1_700_000_000, 1_700_000_001, 1_700_000_002, UInt64.max - 1]
+    let timestamp =
+        rng.next() % 4 == 0 ? rng.next() % 2_000_000_000 : seconds[Int(rng.next() % UInt64(seconds.count))]
+    var id = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    switch rng.next() % 4 {
+    case 0: id.replaceSubrange(0..<31, with: [UInt8](repeating: UInt8(rng.next() % 3), count: 31))
+    case 1: id.replaceSubrange(0..<16, with: [UInt8](repeating: 0xAB, count: 16))
+    default: break
+    }
+    return SyncItem(timestamp: timestamp, id: BlobID(unchecked: id))
+}
+
+/// The accumulator of `items`, summed with `SyncAccumulator` itself.
+func modelAccumulator(_ items: some Sequence<SyncItem>) -> SyncAccumulator {
+    var accumulator = SyncAccumulator()
+    for item in items { accumulator.add(item.id) }
+    return accumulator
+}
+
+/// Checks every `ReconciliationStorage` operation of `storage` against the sorted array `model`: every rank, the
+/// whole range, and `probes` random ranges and bounds.
+func expectMatches(
+    _ storage: ReconciliationSnapshot,
+    _ model: [SyncItem],
+    probes: Int,
+    rng: inout SeededGenerator,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let n = model.count
+    #expect(try storage.count() == n, sourceLocation: sourceLocation)
+    for rank in 0..<n where n <= 2000 || rank % 97 == 0 || rank == n - 1 {
+        #expect(try storage.item(at: rank) == model[rank], sourceLocation: sourceLocation)
+    }
+    #expect(try storage.items(in: 0..<n) == model, sourceLocation: sourceLocation)
+    #expect(try storage.accumulator(of: 0..<n) == modelAccumulator(model), sourceLocation: sourceLocation)
+    // Prefix accumulators of the model, for range sums without summing each range again.
+    var prefixes = [SyncAccumulator()]
+    for item in model {
+        var next = prefixes.last!
+        next.add(item.id)
+        prefixes.append(next)
+    }
+    for _ in 0..<probes {
+        let a = Int(rng.next() % UInt64(n + 1))
+        let b = Int(rng.next() % UInt64(n + 1))
+        let ranks = min(a, b)..<max(a, b)
+        #expect(try storage.items(in: ranks) == Array(model[ranks]), sourceLocation: sourceLocation)
+        var expected = prefixes[ranks.upperBound]
+        expected.remove(prefixes[ranks.lowerBound])
+        #expect(try storage.accumulator(of: ranks) == expected, sourceLocation: sourceLocation)
+
+        let bound: SyncItem
+        switch rng.next() % 6 {
+        case 0 where n > 0: bound = model[Int(rng.next() % UInt64(n))]
+        case 1 where n > 0:
+            let item = model[Int(rng.next() % UInt64(n))]
+            // An id prefix padded with zero bytes, as Negentropy sends bounds.
+            let prefixLength = Int(rng.next() % 33)
+            let padded = Array(item.id.bytes.prefix(prefixLength)) + [UInt8](repeating: 0, count: 32 - prefixLength)
+            bound = SyncItem(timestamp: item.timestamp, id: BlobID(unchecked: padded))
+        case 2 where n > 0: bound = SyncItem(timestamp: model[Int(rng.next() % UInt64(n))].timestamp &+ 1, id: .zero)
+        case 3: bound = .infinity
+        case 4: bound = SyncItem(timestamp: 0, id: .zero)
+        default: bound = randomSyncItem(&rng)
+        }
+        let expectedBound = ranks.lowerBound + model[ranks].prefix { $0 < bound }.count
+        #expect(try storage.lowerBound(of: bound, in: ranks) == expectedBound, sourceLocation: sourceLocation)
+    }
+}
