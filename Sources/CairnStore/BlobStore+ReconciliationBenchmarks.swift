@@ -1,5 +1,6 @@
 import CLMDB
 import CairnCore
+import Foundation
 
 /// The reconciliation index's size, for benchmarks.
 @_spi(Benchmarks)
@@ -61,6 +62,30 @@ extension BlobStore {
                 leafCapacity: index.header.leafCapacity,
                 innerCapacity: index.header.internalCapacity
             )
+        }
+    }
+}
+
+extension BlobStore {
+    /// Turns the closed store in `directory` into what schema 1 wrote (no `reconciliation` database, schema 1 in
+    /// `meta`), so that a benchmark can time the upgrade. For benchmarks only.
+    @_spi(Benchmarks)
+    public static func downgradeToSchemaOne(directory: String) throws(StoreError) {
+        // Dropping the index grows LMDB's free list: leave the map room beyond the data.
+        let dataBytes = (try? FileManager.default.attributesOfItem(atPath: directory + "/data.mdb")[.size] as? Int) ?? 0
+        let environment = try LMDBEnvironment(
+            path: directory,
+            mapSizeBytes: 2 * dataBytes + StoreConfiguration.defaultInitialMapSizeBytes,
+            maxDatabases: StoreDatabases.maxDatabases,
+            durable: true
+        )
+        defer { environment.close() }
+        try environment.write { (txn) throws(StoreError) in
+            guard let meta = try txn.openDatabase("meta", create: false),
+                let index = try txn.openDatabase(ReconciliationIndex.databaseName, create: false)
+            else { throw .corrupt(path: directory, reason: "not a schema-2 store") }
+            try txn.deleteDatabase(index)
+            try txn.put(meta, Keys.schemaKey, Keys.uint32(1))
         }
     }
 }
