@@ -15,8 +15,9 @@ public struct ReconciliationIndexFootprint: Sendable {
     public let pages: Int
     /// The environment's page size in bytes.
     public let pageSize: Int
-    /// Items per leaf and children per inner node at most.
+    /// Items per leaf at most.
     public let leafCapacity: Int
+    /// Children per inner node at most.
     public let innerCapacity: Int
 }
 
