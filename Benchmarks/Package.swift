@@ -38,6 +38,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
         .executableTarget(
+            name: "ReconciliationIndexBench",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "CairnCore", package: "Cairn"),
+                .product(name: "CairnStore", package: "Cairn"),
+            ],
+            path: "Benchmarks/ReconciliationIndexBench",
+            swiftSettings: benchmarkSettings
+        ),
+        .executableTarget(
             name: "HTTPIngest",
             dependencies: [
                 "BenchmarkSupport",

@@ -98,6 +98,14 @@ struct LMDBTransaction {
         return Int(stat.ms_psize)
     }
 
+    /// LMDB's statistics of `dbi`: depth and branch, leaf and overflow pages.
+    func statistics(_ dbi: MDB_dbi) throws(StoreError) -> MDB_stat {
+        var stat = MDB_stat()
+        let rc = mdb_stat(handle, dbi, &stat)
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_stat") }
+        return stat
+    }
+
     /// Runs `body` with a cursor on `dbi`, closed afterwards.
     func withCursor<T>(_ dbi: MDB_dbi, _ body: (LMDBCursor) throws(StoreError) -> T) throws(StoreError) -> T {
         var cursor: OpaquePointer?

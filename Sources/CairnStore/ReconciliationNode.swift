@@ -51,8 +51,8 @@ struct ReconciliationNode {
     }
 
     /// Decodes the stored page of node `id`.
-    /// - Throws: `.corrupt` when the length does not match the entry count, the level is not `expectedLevel`, an
-    ///   internal entry counts no items, or the counts overflow.
+    /// - Throws: `.corrupt` when the length does not match the entry count, the count exceeds the largest capacity,
+    ///   the level is not `expectedLevel`, an internal entry counts no items, or the counts overflow.
     init(decoding bytes: [UInt8], id: UInt64, expectedLevel: UInt8?, path: String) throws(StoreError) {
         func corrupt(_ reason: String) -> StoreError {
             .corrupt(path: path, reason: "reconciliation index node \(id): \(reason)")
@@ -62,6 +62,8 @@ struct ReconciliationNode {
         guard level <= Self.maxLevel else { throw corrupt("level \(level)") }
         if let expectedLevel, level != expectedLevel { throw corrupt("level \(level), expected \(expectedLevel)") }
         count = Int(bytes[1]) << 8 | Int(bytes[2])
+        // No stored node exceeds the largest capacity, and an insert must not push the count past 16 bits.
+        guard count <= ReconciliationIndex.capacityRange.upperBound else { throw corrupt("\(count) entries") }
         let expectedBytes = Self.headerBytes + count * Self.entryBytes(level: level)
         guard bytes.count == expectedBytes else {
             throw corrupt("\(bytes.count) bytes for \(count) entries of level \(level) (\(expectedBytes) expected)")

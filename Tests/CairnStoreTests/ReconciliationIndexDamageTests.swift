@@ -7,7 +7,8 @@ import Testing
 /// Damaged index pages give `.corrupt`, never a trap or an endless loop.
 @Suite struct ReconciliationIndexDamageTests {
     enum Damage: String, CaseIterable, CustomTestStringConvertible {
-        case truncatedLeaf, leafLongerThanItsCount, leafMissingAnEntry, hugeEntryCount, innerChildCountsNothing
+        case truncatedLeaf, leafLongerThanItsCount, leafMissingAnEntry, hugeEntryCount, moreEntriesThanAnyCapacity
+        case innerChildCountsNothing
         case childIsItsParent, unknownLevel, missingLeaf, headerCountsOneMore, rootCountsTooMany
 
         var testDescription: String { rawValue }
@@ -28,6 +29,11 @@ import Testing
                     $0[2] -= 1
                 }
             case .hugeEntryCount: try edit(leaf) { $0[1] = 0xFF }
+            case .moreEntriesThanAnyCapacity:
+                // 65,535 entries with the matching length: refused before an insert could overflow the count.
+                try edit(leaf) { bytes in
+                    bytes = [0, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 65_535 * ReconciliationNode.leafEntryBytes)
+                }
             case .innerChildCountsNothing:
                 try edit(root) { $0.replaceSubrange(3 + 48..<3 + 56, with: [UInt8](repeating: 0, count: 8)) }
             case .childIsItsParent:
