@@ -153,16 +153,20 @@ public enum SyncVarint {
         return digits.reversed()
     }
 
-    /// Reads one varint from `bytes` at `offset`, advancing it. Throws on a truncated input or on a
-    /// value above 2⁶⁴ − 1.
+    /// Reads one varint from `bytes` at `offset`, advancing it. Throws on a truncated input, on a
+    /// value above 2⁶⁴ − 1 and on a leading zero digit (`0x80`): V1 allows only the shortest encoding.
     public static func decode(_ bytes: some RandomAccessCollection<UInt8>, offset: inout Int) throws(CoreError)
         -> UInt64
     {
         var value: UInt64 = 0
         var index = bytes.index(bytes.startIndex, offsetBy: offset)
+        let start = index
         while true {
             guard index < bytes.endIndex else { throw CoreError.truncated(field: "varint") }
             let byte = bytes[index]
+            if index == start && byte == 0x80 {
+                throw CoreError.malformed(field: "varint", reason: "not the shortest encoding")
+            }
             guard value >> 57 == 0 else { throw CoreError.malformed(field: "varint", reason: "exceeds 64 bits") }
             value = value << 7 | UInt64(byte & 0x7F)
             index = bytes.index(after: index)
