@@ -35,6 +35,7 @@ public struct APIServer: Sendable {
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(BearerAuthMiddleware(token: Array(token.utf8)))
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in await readiness() }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,
@@ -248,6 +249,39 @@ public struct APIServer: Sendable {
             return try body()
         } catch let error as StoreError {
             throw APIError(error)
+        }
+    }
+
+    /// `GET /readyz`: 503 until a first reconciliation round finished or the ready timeout passed.
+    private func readiness() async -> Response {
+        let timeout = await node.syncReadyTimeoutMilliseconds
+        switch await node.syncReadiness {
+        case .waiting:
+            return Self.json(
+                [
+                    "status": "waiting",
+                    "detail": "no reconciliation round with a peer has finished yet; "
+                        + "the node is ready at the latest \(timeout) ms after start",
+                ],
+                status: .serviceUnavailable
+            )
+        case .synced(let at, let peer):
+            return Self.json(
+                [
+                    "status": "ready", "reason": "synced",
+                    "detail": "reconciled with peer \(peer.hex) at \(at) ms",
+                ]
+            )
+        case .timedOut(let at):
+            return Self.json(
+                [
+                    "status": "ready", "reason": "timeout",
+                    "detail": "no reconciliation round finished within \(timeout) ms of start "
+                        + "(no peer reachable, or none answered); ready since \(at) ms",
+                ]
+            )
+        case nil:
+            return Self.json(["status": "ready", "reason": "no_mesh", "detail": "the node runs no mesh"])
         }
     }
 

@@ -246,6 +246,12 @@ public actor Node {
     /// The connected peers.
     public var peers: [PeerSummary] { mesh?.peerSummaries ?? [] }
 
+    /// Whether the node has reconciled with a peer since it started; `nil` when it runs no mesh.
+    public var syncReadiness: Replica.SyncReadiness? { mesh?.syncReadiness }
+
+    /// How long after start the node counts as ready without a finished reconciliation round, in milliseconds.
+    public var syncReadyTimeoutMilliseconds: UInt64 { configuration.sync.readyTimeoutMilliseconds }
+
     /// Starts a live feed of committed events.
     /// - Parameter topics: the topics to pass, or `nil` for all.
     public func subscribe(topics: Set<String>?) -> EventSubscription {

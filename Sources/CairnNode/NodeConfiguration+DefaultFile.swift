@@ -71,6 +71,17 @@ extension NodeConfiguration {
         # ping_interval_ms = 10000
         # ping_timeout_ms = 30000
 
+        [sync]
+        # Set reconciliation (Negentropy V1) runs on every new connection and every interval_ms with a random peer,
+        # so a node that was down or cut off fetches what it missed.
+        # interval_ms = 5000
+        # The largest reconciliation message this node sends, in bytes (4096-262144).
+        # frame_limit_bytes = 65536
+        # /readyz answers 503 after start until a first round finished, or until this many milliseconds passed.
+        # ready_timeout_ms = 10000
+        # Missing blobs fetched at once (want requests in flight).
+        # max_fetches_in_flight = 256
+
         [log]
         # trace, debug, info, notice, warning, error or critical.
         # level = "info"

@@ -37,6 +37,8 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var pingIntervalMilliseconds: UInt64 = 10_000
     /// A peer silent this long, ping unanswered, is disconnected as dead (`peers.ping_timeout_ms`).
     public var pingTimeoutMilliseconds: UInt64 = 30_000
+    /// Set reconciliation (`[sync]`).
+    public var sync = Replica.SyncConfiguration()
 
     /// What the mesh driver runs with.
     public var mesh: MeshConfiguration {
@@ -49,7 +51,8 @@ public struct NodeConfiguration: Equatable, Sendable {
             sendBudget: sendBudget,
             maxBlobBytes: maxBlobBytes,
             pingIntervalMilliseconds: pingIntervalMilliseconds,
-            pingTimeoutMilliseconds: pingTimeoutMilliseconds
+            pingTimeoutMilliseconds: pingTimeoutMilliseconds,
+            sync: sync
         )
     }
 
@@ -130,6 +133,7 @@ public struct NodeConfiguration: Equatable, Sendable {
         }
         if let section = file.gossip { try apply(section) }
         if let section = file.peers { try apply(section) }
+        if let section = file.sync { try apply(section) }
         if let log = file.log, let value = log.level {
             guard Self.logLevels.contains(value) else {
                 throw .invalidValue(
@@ -219,6 +223,25 @@ public struct NodeConfiguration: Equatable, Sendable {
         }
     }
 
+    private mutating func apply(_ section: ConfigFile.Sync) throws(ConfigError) {
+        if let value = section.interval_ms {
+            sync.intervalMilliseconds = UInt64(try Self.range(value, 100...86_400_000, key: "sync.interval_ms"))
+        }
+        if let value = section.frame_limit_bytes {
+            sync.frameSizeLimit = try Self.range(
+                value,
+                NegentropyReconciler.minimumFrameSizeLimit...WireMessage.maxSyncBytes,
+                key: "sync.frame_limit_bytes"
+            )
+        }
+        if let value = section.ready_timeout_ms {
+            sync.readyTimeoutMilliseconds = UInt64(try Self.range(value, 0...3_600_000, key: "sync.ready_timeout_ms"))
+        }
+        if let value = section.max_fetches_in_flight {
+            sync.maxFetchesInFlight = try Self.range(value, 1...100_000, key: "sync.max_fetches_in_flight")
+        }
+    }
+
     /// The log levels `log.level` accepts.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -289,8 +312,15 @@ struct ConfigFile: Decodable {
         var ping_interval_ms: Int?
         var ping_timeout_ms: Int?
     }
+    struct Sync: Decodable {
+        var interval_ms: Int?
+        var frame_limit_bytes: Int?
+        var ready_timeout_ms: Int?
+        var max_fetches_in_flight: Int?
+    }
     var node: Node?
     var gossip: Gossip?
+    var sync: Sync?
     var peers: Peers?
     var api: API?
     var storage: Storage?

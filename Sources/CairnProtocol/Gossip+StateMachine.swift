@@ -189,6 +189,28 @@ extension Gossip {
             seenEvidence.contains(hash)
         }
 
+        /// Fetches in flight (`want`s sent and not yet answered).
+        public var pendingFetches: Int { fetches.count }
+
+        /// Asks `peer` for blobs that set reconciliation found it holds and this node lacks, as if it had announced
+        /// them; ids already seen, being verified or being fetched are skipped.
+        /// - Returns: the `want` actions, and how many ids were asked for (fewer when `maxPendingWants` is reached).
+        public mutating func request(_ ids: [BlobID], from peer: PeerID, now: UInt64) -> ([Action], Int) {
+            guard peers[peer] != nil else { return ([], 0) }
+            var wants = IDBatch()
+            var taken = 0
+            for id in ids where !seen.contains(id) && verifications[id] == nil && fetches[id] == nil {
+                guard fetches.count < configuration.maxPendingWants else { break }
+                peers[peer]!.knownIDs.insert(id)
+                fetches[id] = Fetch(asked: peer, deadline: Self.adding(configuration.wantTimeoutMilliseconds, to: now))
+                requestedWants.insert(WantKey(id: id, peer: peer))
+                counters.wantsSent += 1
+                wants.add(id, for: peer)
+                taken += 1
+            }
+            return (wants.actions { .want($0) }, taken)
+        }
+
         // MARK: Heartbeat
 
         /// Repairs the mesh (below D_low: graft up to D; above D_high: prune down to D), sends timed-out wants to

@@ -16,6 +16,8 @@ public enum ProtocolError: Error, Equatable, Sendable {
     case blobTooLarge(size: Int, limit: Int)
     /// An evidence encoding of `size` bytes is larger than `limit`.
     case evidenceTooLarge(size: Int, limit: Int)
+    /// A `syncRequest` or `syncResponse` longer than `WireMessage.maxSyncBytes`.
+    case syncTooLarge(size: Int, limit: Int)
     /// A blob or evidence field is empty.
     case emptyPayload(field: String)
     /// A peer host is empty, longer than 255 bytes, or holds a byte outside printable ASCII (0x21–0x7E).

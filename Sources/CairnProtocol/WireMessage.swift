@@ -27,6 +27,10 @@ public enum WireMessage: Sendable, Hashable {
     /// The sender's peer-to-peer listen port (0: it accepts no connections), sent first on every connection so the
     /// receiver can tell others where to dial it: the observed address with this port.
     case hello(listenPort: UInt16)
+    /// A Negentropy protocol V1 message from the initiator of a reconciliation.
+    case syncRequest([UInt8])
+    /// A Negentropy protocol V1 message answering a `syncRequest`.
+    case syncResponse([UInt8])
 
     /// The message format version byte.
     public static let version: UInt8 = 1
@@ -34,6 +38,9 @@ public enum WireMessage: Sendable, Hashable {
     public static let maxIDs = 1024
     /// The most addresses in a `peers`.
     public static let maxPeers = 64
+    /// The largest Negentropy message in a `syncRequest` or `syncResponse` (senders keep theirs within their frame
+    /// size limit, 64 KiB by default).
+    public static let maxSyncBytes = 256 * 1024
 
     /// The type byte of each message.
     public enum MessageType: UInt8, Sendable, CaseIterable {
@@ -57,6 +64,10 @@ public enum WireMessage: Sendable, Hashable {
         case goodbye = 0x09
         /// `hello`.
         case hello = 0x0A
+        /// `syncRequest`.
+        case syncRequest = 0x0B
+        /// `syncResponse`.
+        case syncResponse = 0x0C
     }
 
     /// Size bounds applied when decoding.
@@ -92,6 +103,8 @@ public enum WireMessage: Sendable, Hashable {
         case .evidence: .evidence
         case .goodbye: .goodbye
         case .hello: .hello
+        case .syncRequest: .syncRequest
+        case .syncResponse: .syncResponse
         }
     }
 
@@ -130,6 +143,13 @@ public enum WireMessage: Sendable, Hashable {
             writer.write(reason.rawValue)
         case .hello(let listenPort):
             writer.write(listenPort)
+        case .syncRequest(let bytes), .syncResponse(let bytes):
+            guard !bytes.isEmpty else { throw .emptyPayload(field: "sync") }
+            guard bytes.count <= Self.maxSyncBytes else {
+                throw .syncTooLarge(size: bytes.count, limit: Self.maxSyncBytes)
+            }
+            writer.write(UInt32(bytes.count))
+            writer.write(bytes: bytes)
         }
         return writer.bytes
     }
@@ -151,6 +171,10 @@ public enum WireMessage: Sendable, Hashable {
             message = .evidence(
                 try reader.sized("evidence", limit: limits.maxEvidenceBytes, tooLarge: ProtocolError.evidenceTooLarge)
             )
+        case .syncRequest:
+            message = .syncRequest(try reader.sized("sync", limit: maxSyncBytes, tooLarge: ProtocolError.syncTooLarge))
+        case .syncResponse:
+            message = .syncResponse(try reader.sized("sync", limit: maxSyncBytes, tooLarge: ProtocolError.syncTooLarge))
         case .have: message = .have(try reader.ids())
         case .want: message = .want(try reader.ids())
         case .idontwant: message = .idontwant(try reader.ids())

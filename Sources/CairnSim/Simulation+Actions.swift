@@ -60,6 +60,8 @@ extension Simulation {
                 return blobs[blob].encoding
             }
             work += nodes[index].replica!.read(encodings, for: peer, now: now)
+        case .reconcile(let step):
+            work += nodes[index].replica!.reconciled(step.run(on: nodes[index].syncItems), now: now)
         case .readStoredEvidence(let id, _, _):
             work += nodes[index].replica!.storedEvidenceRead([], for: id, now: now)
         case .persist(let change):
@@ -165,7 +167,9 @@ extension Simulation {
         case .evidenceAccepted(let evidence):
             counters.evidenceAccepted += 1
             alert(evidence.id, at: index)
-        case .peerDown, .evidenceDropped, .commitFailed, .blobRefused:
+        case .syncFinished:
+            counters.syncRounds += 1
+        case .peerDown, .evidenceDropped, .commitFailed, .blobRefused, .syncFailed:
             break
         }
     }

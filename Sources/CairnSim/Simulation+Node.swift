@@ -34,6 +34,8 @@ extension Simulation {
         /// When it first held each interned blob (microseconds), `.max` if it does not; the in-memory store's
         /// index (the blob values themselves are shared by all nodes).
         var held: [UInt64] = []
+        /// The in-memory store's reconciliation set.
+        var syncItems = SortedSyncItems()
         /// The persisted address book: address → order of remembering.
         var book: [PeerAddress: UInt64] = [:]
         /// The order of the next remembered address.

@@ -65,6 +65,8 @@ final class Simulation {
         var persisted = 0
         /// Notices emitted.
         var emitted = 0
+        /// Reconciliation rounds that ran to the end.
+        var syncRounds = 0
         /// Per hostile kind (`HostilePeer.Kind.allCases` position): dials made.
         var hostileDials = [Int](repeating: 0, count: HostilePeer.Kind.allCases.count)
         /// Per hostile kind: connections an honest replica closed.
@@ -384,6 +386,7 @@ final class Simulation {
         }
         guard nodes[index].held[blob] == .max else { return }
         nodes[index].held[blob] = now
+        nodes[index].syncItems.insert(SyncItem(blobTimestampMilliseconds: blobs[blob].timestamp, id: blobs[blob].id))
         guard blob < publishedAt.count, publisher[blob] >= 0, publisher[blob] != index, nodes[index].isMember,
             publishOrdinal[blob] >= nodes[index].publishedBeforeMembership
         else { return }

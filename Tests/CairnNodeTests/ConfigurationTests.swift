@@ -48,6 +48,16 @@ import Testing
         #expect(config.mesh.replica.pingTimeoutMilliseconds == 5000)
     }
 
+    @Test func syncKeysSetTheReplicasReconciliation() throws {
+        let config = try NodeConfiguration(
+            toml: "[sync]\ninterval_ms = 750\nframe_limit_bytes = 8192\nready_timeout_ms = 0\nmax_fetches_in_flight = 9"
+        )
+        #expect(config.mesh.replica.sync.intervalMilliseconds == 750)
+        #expect(config.mesh.replica.sync.frameSizeLimit == 8192)
+        #expect(config.mesh.replica.sync.readyTimeoutMilliseconds == 0)
+        #expect(config.mesh.replica.sync.maxFetchesInFlight == 9)
+    }
+
     @Test func garbageIsASyntaxError() {
         #expect {
             try NodeConfiguration(toml: "[node\nnetwork = ")
@@ -75,6 +85,12 @@ import Testing
         "[peers]\nping_interval_ms = 0",
         "[peers]\nping_timeout_ms = 5000",
         "[peers]\nping_interval_ms = 20000\nping_timeout_ms = 20000",
+        "[sync]\ninterval_ms = 0",
+        "[sync]\nframe_limit_bytes = 100",
+        "[sync]\nframe_limit_bytes = 1000000",
+        "[sync]\nmax_fetches_in_flight = 0",
+        "[sync]\nready_timeout_ms = -1",
+        "[sync]\nbogus = 1",
     ])
     func badValuesAreRefused(_ text: String) {
         #expect(throws: ConfigError.self) { try NodeConfiguration(toml: text) }

@@ -45,6 +45,35 @@ final class MeshCluster: @unchecked Sendable {
         return index
     }
 
+    /// Kills node `index` and starts it again on the same data directory, dialling `peers`; its API and mesh
+    /// addresses change.
+    func restart(_ index: Int, peers: [Int]) async throws {
+        nodes[index].stop(signal: SIGKILL)
+        let arguments = peers.flatMap { ["--peer", meshAddresses[$0]] }
+        let node = try NodeProcess(data: nodes[index].data, extraArguments: arguments)
+        nodes[index] = node
+        guard let api = await node.waitForAPI() else { throw ClusterError.didNotStart(index: index, log: node.log) }
+        apis[index] = api
+        meshAddresses[index] = try String(contentsOfFile: node.data + "/p2p.addr", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The number of blobs node `index` stores (`counts.blobs` of `/v1/node`), or -1 when it does not answer.
+    func blobCount(on index: Int) async -> Int {
+        guard let object = try? await get("/v1/node", on: index), let counts = object["counts"] as? [String: Any],
+            let blobs = counts["blobs"] as? Int
+        else { return -1 }
+        return blobs
+    }
+
+    /// The status code of `GET path` on node `index` (0 when it does not answer).
+    func status(_ path: String, on index: Int) async -> Int {
+        guard let (_, response) = try? await URLSession.shared.data(from: URL(string: apis[index] + path)!) else {
+            return 0
+        }
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
     /// Publishes `payload` on node `index` and returns the blob id.
     func publish(on index: Int, channel: String = "main", payload: String) async throws -> String {
         let token = try String(contentsOfFile: nodes[index].data + "/api.token", encoding: .utf8)

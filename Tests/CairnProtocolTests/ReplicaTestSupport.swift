@@ -102,6 +102,8 @@ enum ReplicaEffect: Hashable, CaseIterable {
     case serve
     /// `.readStoredEvidence`: answered with `storedEvidence`.
     case readStoredEvidence
+    /// `.reconcile`: run on `syncItems`, then `reconciled`.
+    case reconcile
 }
 
 /// One replica and a driver made of dictionaries: it performs the effects in `answers` at once (and the actions
@@ -113,8 +115,10 @@ struct ReplicaNode {
     private(set) var log: [Replica.Action] = []
     /// Effects not in `answers`, waiting for the test.
     var held: [Replica.Action] = []
-    /// Blobs committed through `.store`.
+    /// Blobs committed through `.store` (or preloaded).
     var store: [BlobID: SignedBlob] = [:]
+    /// The store's reconciliation set.
+    var syncItems = SortedSyncItems()
     /// The answer to `.readStoredEvidence`.
     var storedEvidence: [[UInt8]] = []
     /// Bytes written and not yet taken, per connection: `.write`s, then the farewell of a `.close`.
@@ -160,7 +164,7 @@ struct ReplicaNode {
                     held.append(action)
                     continue
                 }
-                store[blob.id] = blob
+                keep(blob)
                 pending += replica.committed(blob.id, result: .success([]), now: now)
             case .serve(let ids, let peer):
                 guard answers.contains(.serve) else {
@@ -174,11 +178,23 @@ struct ReplicaNode {
                     continue
                 }
                 pending += replica.storedEvidenceRead(storedEvidence, for: id, now: now)
+            case .reconcile(let work):
+                guard answers.contains(.reconcile) else {
+                    held.append(action)
+                    continue
+                }
+                pending += replica.reconciled(work.run(on: syncItems), now: now)
             case .dial, .persist, .emit, .wake:
                 break
             }
         }
         return pending
+    }
+
+    /// Puts a blob in the store (and its reconciliation set) without the replica knowing, as if stored earlier.
+    mutating func keep(_ blob: SignedBlob) {
+        store[blob.id] = blob
+        syncItems.insert(SyncItem(blobTimestampMilliseconds: blob.timestamp, id: blob.id))
     }
 
     @discardableResult
@@ -222,13 +238,19 @@ struct ReplicaPair {
     let bConnection: Connection.ID
     var now: UInt64
 
-    /// Starts both replicas, connects them and settles.
-    init(seed: UInt64, now: UInt64 = ReplicaFixture.start, answers: Set<ReplicaEffect> = Set(ReplicaEffect.allCases))
-        throws
-    {
+    /// Starts both replicas (their stores holding `aHolds` and `bHolds`), connects them and settles.
+    init(
+        seed: UInt64,
+        now: UInt64 = ReplicaFixture.start,
+        answers: Set<ReplicaEffect> = Set(ReplicaEffect.allCases),
+        aHolds: [SignedBlob] = [],
+        bHolds: [SignedBlob] = []
+    ) throws {
         self.now = now
         a = ReplicaNode(ReplicaFixture.replica(key: 1, seed: seed), answers: answers)
         b = ReplicaNode(ReplicaFixture.replica(key: 2, seed: seed &+ 1_000), answers: answers)
+        for blob in aHolds { a.keep(blob) }
+        for blob in bHolds { b.keep(blob) }
         b.perform(
             b.replica.start(
                 listenPort: Self.bAddress.port,
@@ -353,8 +375,14 @@ struct HostilePeer {
         try sendRecord(try message.encoded(), to: &node, now: now)
     }
 
-    /// Flushes the replica and opens what it wrote on this connection (a farewell included).
+    /// Flushes the replica and opens what it wrote on this connection (a farewell included), leaving out its
+    /// reconciliation requests (the replica opens a round with every peer that comes up; `readAll` keeps them).
     mutating func read(from node: inout ReplicaNode, now: UInt64) throws -> [WireMessage] {
+        try readAll(from: &node, now: now).filter { $0.type != .syncRequest }
+    }
+
+    /// Flushes the replica and opens everything it wrote on this connection (a farewell included).
+    mutating func readAll(from node: inout ReplicaNode, now: UInt64) throws -> [WireMessage] {
         node.flush(now: now)
         let received = channel.receive(node.takeWrites(for: connection, now: now))
         if let failure = received.failure { Issue.record("the replica's records do not open: \(failure)") }

@@ -22,6 +22,8 @@ struct WireMessageTests {
         .goodbye(.duplicateConnection),
         .goodbye(GoodbyeReason(rawValue: 200)),
         .hello(listenPort: 7700),
+        .syncRequest([0x61]),
+        .syncResponse([0x61, 0x00, 0x00]),
     ]
 
     @Test(arguments: samples)
@@ -65,7 +67,11 @@ struct WireMessageTests {
         #expect(throws: ProtocolError.emptyMessage) { try WireMessage.decode([]) }
         #expect(throws: ProtocolError.unsupportedVersion(2)) { try WireMessage.decode([2, 6]) }
         #expect(throws: ProtocolError.unknownMessageType(0x00)) { try WireMessage.decode([1, 0x00]) }
-        #expect(throws: ProtocolError.unknownMessageType(0x0b)) { try WireMessage.decode([1, 0x0b]) }
+        #expect(throws: ProtocolError.unknownMessageType(0x0d)) { try WireMessage.decode([1, 0x0d]) }
+        #expect(throws: ProtocolError.emptyPayload(field: "sync")) { try WireMessage.decode([1, 0x0b, 0, 0, 0, 0]) }
+        #expect(throws: ProtocolError.syncTooLarge(size: 262_145, limit: 262_144)) {
+            try WireMessage.decode([1, 0x0c, 0, 4, 0, 1])
+        }
         #expect(throws: ProtocolError.truncated(field: "nonce")) { try WireMessage.decode([1, 6, 0]) }
         #expect(throws: ProtocolError.tooManyItems(count: 1_025, limit: 1_024)) {
             try WireMessage.decode([1, 2, 0x04, 0x01])

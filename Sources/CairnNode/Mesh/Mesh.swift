@@ -158,6 +158,9 @@ final class Mesh {
         run(replica.evidenceRecorded(recorded, now: clock()))
     }
 
+    /// Whether a first reconciliation round finished, for `GET /readyz`.
+    var syncReadiness: Replica.SyncReadiness { replica.syncReadiness }
+
     /// The connected peers, for `GET /v1/peers`.
     var peerSummaries: [PeerSummary] {
         replica.peers.map { peer in
@@ -251,6 +254,8 @@ final class Mesh {
             run(replica.read(encodings, for: peer, now: clock()))
         case .readStoredEvidence(let id, let limit, let maxBytes):
             readStoredEvidence(for: id, limit: limit, maxBytes: maxBytes)
+        case .reconcile(let work):
+            run(replica.reconciled(reconcile(work), now: clock()))
         case .persist(let change):
             persist(PeerBookOperation(change, now: clock()))
         case .emit(let notice):
@@ -259,6 +264,16 @@ final class Mesh {
             guard let timer else { return }
             let now = clock()
             uv_timer_start(timer, Self.fire, at > now ? at - now : 0, 0)
+        }
+    }
+
+    /// Runs one reconciliation step on the loop, over a snapshot of the store's index (one read transaction; the
+    /// work is bounded by the frame size limit).
+    private func reconcile(_ work: Replica.SyncWork) -> Replica.SyncOutcome {
+        do {
+            return try store.withReconciliationSnapshot { work.run(on: $0) }
+        } catch {
+            return Replica.SyncOutcome(work: work, result: .storeFailed("\(error)"))
         }
     }
 
@@ -379,6 +394,21 @@ final class Mesh {
             )
         case .commitFailed(let id, let detail):
             logger.warning("could not store a replicated blob", metadata: ["id": "\(id)", "error": "\(detail)"])
+        case .syncFinished(let key, let messages, let have, let need, let milliseconds):
+            let level: Logger.Level = have + need > 0 ? .info : .debug
+            logger.log(
+                level: level,
+                "reconciled with a peer",
+                metadata: [
+                    "peer": "\(key.hex.prefix(16))", "messages": "\(messages)", "they_lacked": "\(have)",
+                    "we_lacked": "\(need)", "ms": "\(milliseconds)",
+                ]
+            )
+        case .syncFailed(let key, let detail):
+            logger.warning(
+                "reconciliation could not read the store",
+                metadata: ["peer": "\(key.hex.prefix(16))", "error": "\(detail)"]
+            )
         }
     }
 

@@ -22,6 +22,8 @@ public struct MeshConfiguration: Sendable {
     public var pingIntervalMilliseconds: UInt64
     /// A peer silent this long, ping unanswered, is disconnected as dead, in milliseconds.
     public var pingTimeoutMilliseconds: UInt64
+    /// Set reconciliation.
+    public var sync: Replica.SyncConfiguration
 
     /// Assembles the configuration.
     public init(
@@ -33,7 +35,8 @@ public struct MeshConfiguration: Sendable {
         sendBudget: SendQueue.Budget,
         maxBlobBytes: Int,
         pingIntervalMilliseconds: UInt64 = 10_000,
-        pingTimeoutMilliseconds: UInt64 = 30_000
+        pingTimeoutMilliseconds: UInt64 = 30_000,
+        sync: Replica.SyncConfiguration = Replica.SyncConfiguration()
     ) {
         self.network = network
         self.listen = listen
@@ -44,6 +47,7 @@ public struct MeshConfiguration: Sendable {
         self.maxBlobBytes = maxBlobBytes
         self.pingIntervalMilliseconds = pingIntervalMilliseconds
         self.pingTimeoutMilliseconds = pingTimeoutMilliseconds
+        self.sync = sync
     }
 
     /// The replica core's configuration.
@@ -58,6 +62,7 @@ public struct MeshConfiguration: Sendable {
         replica.writeHighWaterBytes = writeHighWaterBytes
         replica.pingIntervalMilliseconds = pingIntervalMilliseconds
         replica.pingTimeoutMilliseconds = pingTimeoutMilliseconds
+        replica.sync = sync
         return replica
     }
 }

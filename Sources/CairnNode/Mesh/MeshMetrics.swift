@@ -30,6 +30,13 @@ struct MeshMetrics {
     let deadConnections = Counter(label: "cairn_p2p_dead_connections_total")
     let evidenceDropped = Counter(label: "cairn_evidence_dropped_total")
     let commitFailures = Counter(label: "cairn_gossip_commit_failures_total")
+    let syncRounds = Counter(label: "cairn_sync_rounds_total", dimensions: [("result", "completed")])
+    let syncRoundsFailed = Counter(label: "cairn_sync_rounds_total", dimensions: [("result", "failed")])
+    let syncRequestsAnswered = Counter(label: "cairn_sync_requests_answered_total")
+    let syncNeeded = Counter(label: "cairn_sync_ids_total", dimensions: [("side", "we_lacked")])
+    let syncHad = Counter(label: "cairn_sync_ids_total", dimensions: [("side", "they_lacked")])
+    let syncFetches = Counter(label: "cairn_sync_fetches_total")
+    let syncBacklogDropped = Counter(label: "cairn_sync_backlog_dropped_total")
 
     /// Adds what the replica counted since `earlier`.
     func record(_ now: ReplicaStatistics, since earlier: ReplicaStatistics) {
@@ -48,6 +55,13 @@ struct MeshMetrics {
         deadConnections.increment(by: max(0, now.deadConnections - earlier.deadConnections))
         evidenceDropped.increment(by: max(0, now.evidenceDropped - earlier.evidenceDropped))
         commitFailures.increment(by: max(0, now.commitFailures - earlier.commitFailures))
+        syncRounds.increment(by: max(0, now.syncRoundsCompleted - earlier.syncRoundsCompleted))
+        syncRoundsFailed.increment(by: max(0, now.syncRoundsFailed - earlier.syncRoundsFailed))
+        syncRequestsAnswered.increment(by: max(0, now.syncRequestsAnswered - earlier.syncRequestsAnswered))
+        syncNeeded.increment(by: max(0, now.syncIDsNeeded - earlier.syncIDsNeeded))
+        syncHad.increment(by: max(0, now.syncIDsHad - earlier.syncIDsHad))
+        syncFetches.increment(by: max(0, now.syncFetchesRequested - earlier.syncFetchesRequested))
+        syncBacklogDropped.increment(by: max(0, now.syncBacklogDropped - earlier.syncBacklogDropped))
     }
 
     /// Adds what the gossip router counted since `earlier` and records its current sizes.

@@ -38,6 +38,7 @@ extension Replica {
         /// Verified blobs whose commit is in flight: served to `want`s at once, announced only once committed.
         var uncommitted: [BlobID: SignedBlob] = [:]
         var evidence: EvidenceAdmission
+        var sync = Replica.SyncState()
         var counters = ReplicaStatistics()
 
         /// A replica with no connections; call `start` next.
@@ -155,6 +156,7 @@ extension Replica {
                 now: now,
                 into: &actions
             )
+            startSync(now: now)
             actions.append(.wake(at: PeerManager.StateMachine.adding(now, configuration.gossip.heartbeatMilliseconds)))
             return actions
         }
@@ -266,6 +268,7 @@ extension Replica {
                 _ = error
                 perform(gossip.rejected(id, from: peer, now: now), now: now, into: &actions)
             }
+            fetchMissing(now: now, into: &actions)
             return actions
         }
 
@@ -404,6 +407,7 @@ extension Replica {
                     close(id, reason: .normal, now: now, into: &actions)
                 }
             }
+            syncTick(now: now, into: &actions)
             actions.append(.wake(at: PeerManager.StateMachine.adding(now, configuration.gossip.heartbeatMilliseconds)))
             return actions
         }
@@ -512,11 +516,14 @@ extension Replica {
             case .blob, .have, .want, .idontwant:
                 guard let key = upKey(of: id) else { return }
                 perform(gossip.receive(message, from: key, now: now), now: now, into: &actions)
+            case .syncRequest, .syncResponse:
+                guard upKey(of: id) != nil else { return }
+                receiveSync(message, on: id, now: now, into: &actions)
             }
         }
 
         /// The key of a connection the peer manager accepted, else `nil`.
-        private func upKey(of id: Connection.ID) -> PublicKey? {
+        func upKey(of id: Connection.ID) -> PublicKey? {
             guard let key = connections[id]?.remoteKey, connectionByKey[key] == id else { return nil }
             return key
         }
@@ -557,7 +564,7 @@ extension Replica {
             perform(gossip.publishEvidence(recorded.encoding, now: now), now: now, into: &actions)
         }
 
-        private mutating func enqueue(
+        mutating func enqueue(
             _ message: WireMessage,
             on id: Connection.ID,
             lane: SendQueue.Lane,
@@ -581,7 +588,7 @@ extension Replica {
             }
         }
 
-        private mutating func offence(
+        mutating func offence(
             _ offence: PeerManager.Offence,
             on id: Connection.ID,
             detail: String,
@@ -609,7 +616,7 @@ extension Replica {
 
         // MARK: Sub-machine actions
 
-        private mutating func perform(_ gossipActions: [Gossip.Action], now: UInt64, into actions: inout [Action]) {
+        mutating func perform(_ gossipActions: [Gossip.Action], now: UInt64, into actions: inout [Action]) {
             for action in gossipActions {
                 switch action {
                 case .send(let message, let key, let lane):
@@ -678,8 +685,10 @@ extension Replica {
                             maxBytes: configuration.sendBudget.totalBytes / 2
                         )
                     )
+                    beginRound(on: id, now: now, into: &actions)
                 case .peerDown(let key, let id):
                     if connectionByKey[key] == id { connectionByKey.removeValue(forKey: key) }
+                    syncConnectionClosed(id)
                     actions.append(.emit(.peerDown(key)))
                     perform(gossip.peerDisconnected(key, now: now), now: now, into: &actions)
                 }

@@ -34,6 +34,8 @@ public enum Replica {
         /// How records are protected after the handshake. Only a simulator sets `.plaintextForSimulation`, for
         /// runs too large to seal every record; handshakes stay real either way.
         public var recordCipher: SecureChannel.Cipher = .chaCha20Poly1305
+        /// Set reconciliation.
+        public var sync = SyncConfiguration()
 
         /// Assembles the configuration; the other fields keep their defaults.
         public init(
@@ -90,6 +92,8 @@ public enum Replica {
         case persist(PeerBookChange)
         /// Tell observers (logs, the event log, metrics).
         case emit(Notice)
+        /// Run this reconciliation step on a snapshot of the store's set (`SyncWork.run(on:)`); report `reconciled`.
+        case reconcile(SyncWork)
         /// Call `tick` at this instant (milliseconds on the driver's clock); replaces any earlier request.
         case wake(at: UInt64)
     }
@@ -131,6 +135,10 @@ public enum Replica {
         case commitFailed(BlobID, detail: String)
         /// A verified blob the owner of its channel refused: neither stored nor forwarded.
         case blobRefused(BlobID, owner: String, reason: String)
+        /// A reconciliation round this node initiated finished: `messages` sent, ids found on each side only.
+        case syncFinished(PublicKey, messages: Int, have: Int, need: Int, milliseconds: UInt64)
+        /// A reconciliation step could not read the store; the round was abandoned.
+        case syncFailed(PublicKey, detail: String)
     }
 
     /// One connected peer, for status pages.

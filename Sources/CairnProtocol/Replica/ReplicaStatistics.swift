@@ -25,6 +25,24 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public internal(set) var refusedBlobs = 0
     /// Blobs whose commit failed.
     public internal(set) var commitFailures = 0
+    /// Reconciliation rounds this node initiated.
+    public internal(set) var syncRoundsStarted = 0
+    /// Rounds that ran to the end.
+    public internal(set) var syncRoundsCompleted = 0
+    /// Rounds abandoned: timed out, malformed answer, store failure.
+    public internal(set) var syncRoundsFailed = 0
+    /// Peers' `syncRequest`s answered.
+    public internal(set) var syncRequestsAnswered = 0
+    /// `syncResponse`s that answered no open round.
+    public internal(set) var syncUnexpectedResponses = 0
+    /// Ids found by reconciliation that this node lacked.
+    public internal(set) var syncIDsNeeded = 0
+    /// Ids found by reconciliation that the peer lacked.
+    public internal(set) var syncIDsHad = 0
+    /// Missing ids asked for with `want`.
+    public internal(set) var syncFetchesRequested = 0
+    /// Missing ids not remembered because the backlog was full.
+    public internal(set) var syncBacklogDropped = 0
 
     /// All zero.
     public init() {}

@@ -1,0 +1,133 @@
+import CairnCore
+import Testing
+
+@testable import CairnProtocol
+
+/// Set reconciliation inside the replica: rounds on connect and on the interval, fetching what is missing,
+/// readiness, and what a peer's bad sync traffic costs it.
+@Suite("Replica set reconciliation")
+struct ReplicaSyncTests {
+    /// Blobs with distinct tags; their timestamps spread over several seconds.
+    private static func blobs(_ tags: some Sequence<UInt64>) -> [SignedBlob] {
+        tags.map { ReplicaFixture.blob(tag: $0 * 997) }
+    }
+
+    @Test func twoReplicasHoldingDifferentBlobsConvergeOnConnect() throws {
+        let shared = Self.blobs(1...5)
+        let onlyA = Self.blobs(100...129)
+        let onlyB = Self.blobs(200...219)
+        let pair = try ReplicaPair(seed: 7, aHolds: shared + onlyA, bHolds: shared + onlyB)
+        let everything = Set((shared + onlyA + onlyB).map(\.id))
+        #expect(Set(pair.a.store.keys) == everything)
+        #expect(Set(pair.b.store.keys) == everything)
+        #expect(pair.a.replica.syncReadiness.isReady)
+        #expect(pair.b.replica.syncReadiness.isReady)
+        #expect(pair.a.replica.statistics.syncRoundsCompleted >= 1)
+        #expect(pair.b.replica.statistics.syncRoundsCompleted >= 1)
+    }
+
+    @Test func blobsStoredWhileConnectedButNeverGossipedArriveWithinOneInterval() throws {
+        var pair = try ReplicaPair(seed: 8)
+        // A came by these without gossiping them (restored from a backup, say): only reconciliation finds them.
+        let missed = Self.blobs(300...339)
+        for blob in missed { pair.a.keep(blob) }
+        #expect(missed.allSatisfy { pair.b.store[$0.id] == nil })
+        let interval = pair.a.replica.configuration.sync.intervalMilliseconds
+        let heartbeat = pair.a.replica.configuration.gossip.heartbeatMilliseconds
+        let deadline = pair.now + interval + heartbeat
+        while pair.now < deadline, !missed.allSatisfy({ pair.b.store[$0.id] != nil }) {
+            pair.now += heartbeat
+            pair.tick()
+            pair.settle()
+        }
+        #expect(missed.allSatisfy { pair.b.store[$0.id] != nil })
+    }
+
+    @Test func aLoneReplicaBecomesReadyAtTheTimeoutAndSaysSo() {
+        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 1))
+        let start = ReplicaFixture.start
+        node.perform(
+            node.replica.start(
+                listenPort: 7701,
+                localAddresses: [],
+                bootstrap: [],
+                knownAddresses: [],
+                bans: [],
+                now: start
+            ),
+            now: start
+        )
+        #expect(node.replica.syncReadiness == .waiting)
+        let timeout = node.replica.configuration.sync.readyTimeoutMilliseconds
+        node.tick(now: start + timeout - 1)
+        #expect(node.replica.syncReadiness == .waiting)
+        node.tick(now: start + timeout)
+        #expect(node.replica.syncReadiness == .timedOut(atMilliseconds: start + timeout))
+    }
+
+    @Test func aMalformedSyncRequestIsAnOffenceAndStoresNothing() throws {
+        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 2))
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: ReplicaFixture.nodeKey(9),
+            from: ReplicaFixture.address(9),
+            now: ReplicaFixture.start
+        )
+        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        // Negentropy V1's version byte, then a range whose mode is 7.
+        let actions = try peer.send(.syncRequest([0x61, 0x00, 0x07]), to: &node, now: ReplicaFixture.start)
+        #expect(actions.offences.contains(.malformedFrame))
+        #expect(node.store.isEmpty)
+    }
+
+    @Test func anAnswerOfAnotherNegentropyVersionGetsTheVersionByteBack() throws {
+        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 3))
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: ReplicaFixture.nodeKey(9),
+            from: ReplicaFixture.address(9),
+            now: ReplicaFixture.start
+        )
+        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        _ = try peer.readAll(from: &node, now: ReplicaFixture.start)
+        let actions = try peer.send(.syncRequest([0x62]), to: &node, now: ReplicaFixture.start)
+        #expect(actions.offences.isEmpty)
+        #expect(try peer.read(from: &node, now: ReplicaFixture.start).contains(.syncResponse([0x61])))
+    }
+
+    @Test func floodingSyncRequestsIsSpam() throws {
+        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 4))
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: ReplicaFixture.nodeKey(9),
+            from: ReplicaFixture.address(9),
+            now: ReplicaFixture.start
+        )
+        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        let limit = node.replica.configuration.sync.maxRequestsPerHeartbeat
+        var offences: [PeerManager.Offence] = []
+        for _ in 0...limit {
+            offences += try peer.send(.syncRequest([0x61]), to: &node, now: ReplicaFixture.start).offences
+        }
+        #expect(offences == [.spam])
+        #expect(node.replica.statistics.syncRequestsAnswered == limit)
+    }
+
+    @Test func aResponseToNoOpenRoundIsIgnored() throws {
+        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 5))
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: ReplicaFixture.nodeKey(9),
+            from: ReplicaFixture.address(9),
+            now: ReplicaFixture.start
+        )
+        // The replica opened a round when the peer came up; answering it ends it, and a second answer is stray.
+        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        #expect(try peer.readAll(from: &node, now: ReplicaFixture.start).contains { $0.type == .syncRequest })
+        try peer.send(.syncResponse([0x61]), to: &node, now: ReplicaFixture.start)
+        let stray = try peer.send(.syncResponse([0x61]), to: &node, now: ReplicaFixture.start)
+        #expect(stray.offences.isEmpty)
+        #expect(node.replica.statistics.syncUnexpectedResponses == 1)
+        #expect(node.replica.statistics.syncRoundsCompleted == 1)
+    }
+}
