@@ -28,6 +28,35 @@ import Testing
         }
     }
 
+    /// Three groups of nodes that never met publish apart; once a bridge node connects to one node of each, every
+    /// node ends up holding every blob.
+    @Test func threeGroupsThatPublishedApartConvergeOnceBridged() async throws {
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            var firsts: [Int] = []
+            for _ in 0..<3 {
+                let first = try await cluster.start()
+                try await cluster.start(peers: [first])
+                firsts.append(first)
+            }
+            let perGroup = 50
+            for first in firsts { try await Self.publish(perGroup, on: [first], cluster: cluster) }
+            for node in 0..<6 {
+                let grouped = await eventually(timeout: .seconds(30)) { await cluster.blobCount(on: node) == perGroup }
+                #expect(grouped, "node \(node) did not get its own group's blobs")
+            }
+            try await cluster.start(peers: firsts)
+            for node in 0..<7 {
+                let converged = await eventually(timeout: .seconds(30)) {
+                    await cluster.blobCount(on: node) == 3 * perGroup
+                }
+                let held = await cluster.blobCount(on: node)
+                #expect(converged, "node \(node) holds \(held) of \(3 * perGroup) blobs")
+            }
+        }
+    }
+
     /// `/readyz` answers 503 while a lone node waits for a first reconciliation round, and 200 once a peer came
     /// and a round finished.
     @Test func readyzWaitsForAFirstRoundWithAPeer() async throws {
