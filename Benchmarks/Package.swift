@@ -64,5 +64,14 @@ let package = Package(
             swiftSettings: benchmarkSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        .executableTarget(
+            name: "SyncReconcile",
+            dependencies: [
+                .product(name: "CairnCore", package: "Cairn"),
+                .product(name: "CairnProtocol", package: "Cairn"),
+            ],
+            path: "Benchmarks/SyncReconcile",
+            swiftSettings: benchmarkSettings
+        ),
     ]
 )

@@ -13,9 +13,9 @@ struct NegentropyRound<Storage: ReconciliationStorage> {
     private(set) var need: [BlobID] = []
     private let itemCount: Int
 
-    /// Room kept free for the range that folds the rest of a message: a Skip up to the last bound and a
-    /// fingerprint range up to infinity.
-    static var collapseReserveBytes: Int {
+    /// Room kept free for folding the rest of a message: a Skip and a fingerprint range, each with a whole bound
+    /// (104 bytes).
+    static var foldReserveBytes: Int {
         NegentropyWriter.maxBoundBytes + 1 + NegentropySplitStrategy.fingerprintRangeMaxBytes
     }
 
@@ -169,7 +169,7 @@ struct NegentropyRound<Storage: ReconciliationStorage> {
 
     /// Writes the answer to a range whose fingerprints differ: its ids, or fingerprints of sub-ranges.
     mutating func answerDifferingRange(_ span: Range<Int>, upTo bound: NegentropyBound, expected: Double) throws {
-        let budget = frameSizeLimit.map { $0 - 1 - Self.collapseReserveBytes - NegentropyWriter.maxBoundBytes - 1 }
+        let budget = frameSizeLimit.map { $0 - 1 - Self.foldReserveBytes - NegentropyWriter.maxBoundBytes - 1 }
         let plan = strategy.plan(
             itemCount: span.count,
             expectedDifferences: expected,
@@ -208,7 +208,7 @@ struct NegentropyRound<Storage: ReconciliationStorage> {
             return nil
         }
         let room =
-            frameSizeLimit - writer.count - Self.collapseReserveBytes - NegentropySplitStrategy.rangeOverheadBytes
+            frameSizeLimit - writer.count - Self.foldReserveBytes - NegentropySplitStrategy.rangeOverheadBytes
         let fitting = max(0, room / NegentropyMessage.idBytes)
         if fitting >= span.count {
             writer.appendIDList(try storage.items(in: span).map(\.id), upTo: bound)
@@ -240,6 +240,6 @@ struct NegentropyRound<Storage: ReconciliationStorage> {
 
     private func exceedsLimit(_ count: Int) -> Bool {
         guard let frameSizeLimit else { return false }
-        return count + Self.collapseReserveBytes > frameSizeLimit
+        return count + Self.foldReserveBytes > frameSizeLimit
     }
 }
