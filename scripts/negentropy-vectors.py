@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent Negentropy protocol V1 vectors for Docs/SYNC-DRAFT.md and Tests/CairnProtocolTests.
+"""Independent Negentropy protocol V1 vectors for Docs/PROTOCOL.md §6 and Tests/CairnProtocolTests.
 
 Only hashlib; no Cairn code. Prints varints, fingerprints and the two example exchanges, written out from the
 V1 rules (bounds, modes, fingerprints) rather than computed by a reconciler.

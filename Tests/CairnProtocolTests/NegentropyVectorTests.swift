@@ -4,7 +4,7 @@ import Testing
 @testable import CairnProtocol
 
 /// Hand-derived vectors: fingerprints computed independently with Python's hashlib, whole exchanges written out
-/// from the V1 rules (and docs/SYNC-DRAFT.md), checked against what hoytech/negentropy's responder does.
+/// from the V1 rules (and Docs/PROTOCOL.md §6), checked against what hoytech/negentropy's responder does.
 @Suite("Negentropy vectors")
 struct NegentropyVectorTests {
     static func fingerprint(_ ids: [BlobID]) -> String {
