@@ -1,0 +1,78 @@
+import CairnCore
+
+/// The plug-ins of one node and the accept pipeline's last step, "tell observers": every committed blob and every
+/// recorded evidence goes to every plug-in, in commit order, exactly once per process (a replay at start, then live).
+///
+/// Both drivers own one host: the libuv node feeds it from its store's commits, the simulator from its in-memory
+/// stores. Actions come back tagged with the plug-in that asked, in the order asked.
+public struct PluginHost: Sendable {
+    /// One plug-in's action.
+    public struct Request: Sendable, Equatable {
+        /// The plug-in's name.
+        public let plugin: String
+        /// What it asks.
+        public let action: PluginAction
+
+        public init(plugin: String, action: PluginAction) {
+            self.plugin = plugin
+            self.action = action
+        }
+    }
+
+    /// Where the host is in its life: replaying stored blobs, or live.
+    public enum Phase: Sendable, Equatable {
+        case replaying
+        case live
+    }
+
+    private var plugins: [any Plugin]
+    /// What the plug-ins registered, composed with the core's rules.
+    public let registry: PluginRegistry
+    /// Replaying or live.
+    public private(set) var phase = Phase.replaying
+    /// Blobs passed to the plug-ins so far (replayed and live).
+    public private(set) var blobsObserved = 0
+
+    /// Loads `plugins` in order; later plug-ins win when two register the same channel prefix or evidence kind.
+    public init(plugins: [any Plugin]) {
+        self.plugins = plugins
+        var registry = PluginRegistry()
+        for plugin in plugins { plugin.register(in: &registry) }
+        self.registry = registry
+    }
+
+    /// The names of the loaded plug-ins, in load order.
+    public var names: [String] { plugins.map(\.name) }
+
+    /// A blob was committed (or is being replayed from the store).
+    public mutating func committed(_ blob: SignedBlob, now: UInt64) -> [Request] {
+        blobsObserved += 1
+        return each { $0.committed(blob, now: now) }
+    }
+
+    /// Evidence was recorded (or is being replayed from the store).
+    public mutating func recorded(_ evidence: Evidence, now: UInt64) -> [Request] {
+        each { $0.recorded(evidence, now: now) }
+    }
+
+    /// The replay is over; events after this are live.
+    public mutating func replayed(now: UInt64) -> [Request] {
+        guard phase == .replaying else { return [] }
+        phase = .live
+        return each { $0.replayed(now: now) }
+    }
+
+    /// The node's heartbeat.
+    public mutating func tick(now: UInt64) -> [Request] {
+        each { $0.tick(now: now) }
+    }
+
+    private mutating func each(_ body: (inout any Plugin) -> [PluginAction]) -> [Request] {
+        var requests: [Request] = []
+        for index in plugins.indices {
+            let name = plugins[index].name
+            requests += body(&plugins[index]).map { Request(plugin: name, action: $0) }
+        }
+        return requests
+    }
+}
