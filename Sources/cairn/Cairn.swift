@@ -9,7 +9,10 @@ struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "A peer-to-peer replicator of signed, content-addressed blobs.",
         version: version,
-        subcommands: [Init.self, NodeCommand.self, Put.self, Get.self, Status.self, Peers.self]
+        subcommands: [
+            Init.self, NodeCommand.self, Put.self, Get.self, Status.self, Peers.self, Key.self, Blob.self,
+            EvidenceCommand.self,
+        ]
     )
 }
 
