@@ -57,7 +57,7 @@ extension APIServer {
     static func frame(_ event: StoredEvent, store: BlobStore) -> String {
         let data: String
         switch event.kind {
-        case .blob(let id):
+        case .blob(let id), .prevMismatch(let id):
             if let blob = try? store.get(id) {
                 data = String(decoding: try! JSONEncoder().encode(BlobJSON(blob)), as: UTF8.self)
             } else {

@@ -192,17 +192,36 @@ public struct APIServer: Sendable {
             what: "the channel name"
         )
         let query = request.uri.queryParameters
-        let after = try Self.integer(query.get("after"), name: "after", default: 0, range: 0...UInt64.max)
+        let after = try Self.channelCursor(query.get("after"))
         let limit = try Self.integer(query.get("limit"), name: "limit", default: 100, range: 1...Self.maxPageSize)
-        let blobs = try Self.read {
-            try node.store.channel(author: author, name: name, after: after, limit: Int(limit))
+        let (entries, height) = try Self.read {
+            (
+                try node.store.channel(author: author, name: name, after: after, limit: Int(limit)),
+                try node.store.chainHeight(author: author, name: name)
+            )
         }
-        struct Page: Codable {
-            let author: PublicKey
-            let channel: String
-            let blobs: [BlobJSON]
+        return Self.json(
+            ChannelPageJSON(
+                author: author,
+                channel: name.value,
+                completeThrough: height,
+                blobs: entries.map(ChannelBlobJSON.init),
+                next: (entries.last?.cursor ?? after).description
+            )
+        )
+    }
+
+    /// The `after` parameter of a channel listing (`ChannelCursor`'s text form), `.start` when absent.
+    static func channelCursor(_ text: String?) throws -> ChannelCursor {
+        guard let text else { return .start }
+        guard let cursor = ChannelCursor(text) else {
+            throw APIError.badRequest(
+                "invalid_cursor",
+                "after must be SEQ or SEQ.ID: a decimal seq in 0...\(UInt64.max) without sign or leading zeros, "
+                    + "optionally followed by a dot and a blob id of 64 lower-case hexadecimal characters"
+            )
         }
-        return Self.json(Page(author: author, channel: name.value, blobs: blobs.map { BlobJSON($0) }))
+        return cursor
     }
 
     /// A channel name from percent-decoded bytes (`nil`: a malformed escape), as a 400 when it is not a valid name.

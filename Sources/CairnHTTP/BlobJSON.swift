@@ -1,4 +1,5 @@
 import CairnCore
+import CairnStore
 import Foundation
 
 /// A blob's metadata as the API shows it; `payload` (base64) only where the route says so.
@@ -22,6 +23,42 @@ struct BlobJSON: Codable, Sendable {
         size = blob.payload.count
         payload = includePayload ? Data(blob.payload).base64EncodedString() : nil
     }
+}
+
+/// One blob of `GET /v1/channels/{author}/{name}`: its metadata and whether its `prev` contradicts its channel.
+struct ChannelBlobJSON: Codable, Sendable {
+    let id: BlobID
+    let author: PublicKey
+    let channel: String
+    let seq: UInt64
+    let prev: BlobID
+    let timestamp: UInt64
+    let size: Int
+    /// `true`: `prev` names none of the blobs stored at seq − 1 (the blob is listed, but not linked).
+    let prevMismatch: Bool
+
+    init(_ entry: ChannelEntry) {
+        let blob = entry.blob
+        id = blob.id
+        author = blob.author
+        channel = blob.channel.value
+        seq = blob.seq
+        prev = blob.prev
+        timestamp = blob.timestamp
+        size = blob.payload.count
+        prevMismatch = entry.prevMismatch
+    }
+}
+
+/// `GET /v1/channels/{author}/{name}`: one page of a channel.
+struct ChannelPageJSON: Codable, Sendable {
+    let author: PublicKey
+    let channel: String
+    /// Every seq from 1 to this one has a linked blob; 0 when seq 1 is not stored.
+    let completeThrough: UInt64
+    let blobs: [ChannelBlobJSON]
+    /// The `after` of the next page: the last blob's `SEQ.ID`, or the request's `after` when the page is empty.
+    let next: String
 }
 
 /// The answer to a POST that stored (or already had) a blob.

@@ -67,7 +67,9 @@ public actor Node {
         self.loop = loop
         self.logger = logger
         self.clock = clock
-        store.setCommitObserver { [weak self, loop] events in
+        store.setCommitObserver { [weak self, loop] commit in
+            // Live feeds show the event log: a blob appears once its chain is complete.
+            let events = commit.events
             loop.execute { [weak self] in
                 self?.assumeIsolated { $0.deliver(events) }
             }
@@ -295,8 +297,9 @@ public actor Node {
         subscribers.removeAll()
     }
 
-    /// The event topics the core defines: committed blobs, recorded evidence, peer connections and bans.
-    public static let coreTopics: Set<String> = ["blob", "evidence", "peer"]
+    /// The event topics the core defines: blobs linked into their channel, recorded evidence, prev mismatches, peer
+    /// connections and bans.
+    public static let coreTopics: Set<String> = ["blob", "evidence", "chain", "peer"]
 
     /// The topics `GET /v1/events` serves: the core's and those components registered (an open set).
     public private(set) var eventTopics: Set<String> = Node.coreTopics

@@ -14,6 +14,12 @@ struct BatchWriter: Sendable {
     struct Outcome: Sendable {
         var results: [WriteOutcome] = []
         var events: [StoredEvent] = []
+        /// Every blob stored, in put order.
+        var storedBlobIDs: [BlobID] = []
+        /// Blobs that became linked into their channel.
+        var linkedBlobs = 0
+        /// Blobs that became prev mismatches.
+        var prevMismatches = 0
         var storedBlobs = 0
         var storedPayloadBytes = 0
         var storedEvidence = 0
@@ -70,7 +76,9 @@ private struct TransactionState {
         evidenceCount = try Self.counter(txn, databases, Keys.evidenceCountKey)
     }
 
-    /// Stores one blob unless its id is already there, recording fork evidence against every other id in its slot.
+    /// Stores one blob unless its id is already there, links what it completes (appending a `blob` event for each blob
+    /// that became linked, a `chain` event for each new prev mismatch) and records fork evidence against every other
+    /// id in its slot.
     mutating func store(_ blob: SignedBlob, into outcome: inout BatchWriter.Outcome) throws(StoreError) -> PutResult {
         let id = blob.id
         guard try txn.put(databases.blobs, id.bytes, blob.encoding, flags: MDB_NOOVERWRITE) else {
@@ -86,7 +94,16 @@ private struct TransactionState {
         payloadBytes += UInt64(blob.payload.count)
         outcome.storedBlobs += 1
         outcome.storedPayloadBytes += blob.payload.count
-        _ = try appendEvent(.blob(id), into: &outcome)
+        outcome.storedBlobIDs.append(id)
+        let change = try ChainIndex(txn: txn, databases: databases).stored(blob, slotWasEmpty: others.isEmpty)
+        for linked in change.linked {
+            _ = try appendEvent(.blob(linked), into: &outcome)
+        }
+        for mismatch in change.prevMismatches {
+            _ = try appendEvent(.prevMismatch(mismatch), into: &outcome)
+        }
+        outcome.linkedBlobs += change.linked.count
+        outcome.prevMismatches += change.prevMismatches.count
 
         var evidence: [EvidenceID] = []
         for other in others where other != id {

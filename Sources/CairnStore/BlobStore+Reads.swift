@@ -16,29 +16,74 @@ extension BlobStore {
         }
     }
 
-    /// Blobs of the channel (`author`, `name`) with seq above `after`, seq ascending.
+    /// The listed blobs of the channel (`author`, `name`) after `after`, in (seq, id) order.
+    ///
+    /// Listed are the linked blobs (see `ChainIndex`: every blob below them is stored) and the prev mismatches whose
+    /// seq − 1 has a linked blob, marked; a blob waiting for a missing predecessor is not listed until it arrives.
+    /// So the listing never has a hole: it is seq 1 up to `chainHeight`, then at most the mismatches one above it.
     /// - Parameters:
-    ///   - after: the last seq the caller has; 0 lists from the start.
-    ///   - limit: the most blobs returned; every blob of a forked seq counts (they come in ascending id order).
-    public func channel(author: PublicKey, name: ChannelName, after: UInt64 = 0, limit: Int) throws(StoreError)
-        -> [SignedBlob]
+    ///   - after: where to start; `.start` lists from seq 1; pass the last entry's `cursor` for the next page.
+    ///   - limit: the most entries returned; every blob of a forked seq counts (they come in ascending id order).
+    public func channel(author: PublicKey, name: ChannelName, after: ChannelCursor = .start, limit: Int)
+        throws(StoreError) -> [ChannelEntry]
     {
-        guard limit > 0, after < UInt64.max else { return [] }
+        guard limit > 0 else { return [] }
         let prefix = Keys.channelPrefix(author: author, name: name)
-        return try environment.read { (txn) throws(StoreError) -> [SignedBlob] in
-            try txn.withCursor(databases.slots) { (cursor) throws(StoreError) -> [SignedBlob] in
-                var blobs: [SignedBlob] = []
-                var entry = try cursor.get(MDB_SET_RANGE, key: prefix + Keys.uint64(after + 1))
-                while let current = entry, Self.isSlot(current.key, of: prefix), blobs.count < limit {
+        return try environment.read { (txn) throws(StoreError) -> [ChannelEntry] in
+            let chains = ChainIndex(txn: txn, databases: databases)
+            let height = try chains.height(prefix: prefix)
+            return try txn.withCursor(databases.slots) { (cursor) throws(StoreError) -> [ChannelEntry] in
+                var entries: [ChannelEntry] = []
+                var entry: (key: [UInt8], value: [UInt8])?
+                if let id = after.id {
+                    entry = try cursor.get(MDB_GET_BOTH_RANGE, key: prefix + Keys.uint64(after.seq), value: id.bytes)
+                    if entry?.value == id.bytes { entry = try cursor.get(MDB_NEXT) }
+                }
+                if entry == nil {
+                    guard after.seq < UInt64.max else { return [] }
+                    entry = try cursor.get(MDB_SET_RANGE, key: prefix + Keys.uint64(after.seq + 1))
+                }
+                while let current = entry, Self.isSlot(current.key, of: prefix), entries.count < limit {
+                    guard let seq = Keys.decode(current.key[prefix.count...], as: UInt64.self) else {
+                        throw .corrupt(path: txn.path, reason: "slot key of \(current.key.count) bytes")
+                    }
+                    // Nothing above the first seq without a linked blob is listed.
+                    guard seq - 1 <= height else { break }
                     let id = BlobID(unchecked: current.value)
                     guard let blob = try blob(id, in: txn) else {
                         throw .corrupt(path: txn.path, reason: "slot names blob \(id.hex) that is not stored")
                     }
-                    blobs.append(blob)
+                    if seq <= height, try !chains.isUnlinked(id) {
+                        entries.append(ChannelEntry(blob: blob, prevMismatch: false))
+                    } else if seq > 1 {
+                        let below = prefix + Keys.uint64(seq - 1)
+                        // Seq − 1 has a linked blob, so a prev naming none of its blobs is a mismatch.
+                        if try !txn.contains(databases.slots, below, value: blob.prev.bytes) {
+                            entries.append(ChannelEntry(blob: blob, prevMismatch: true))
+                        }
+                    }
                     entry = try cursor.get(MDB_NEXT)
                 }
-                return blobs
+                return entries
             }
+        }
+    }
+
+    /// The highest seq up to which the channel (`author`, `name`) is complete: every seq from 1 to it has a linked
+    /// blob (0 when seq 1 is not stored).
+    public func chainHeight(author: PublicKey, name: ChannelName) throws(StoreError) -> UInt64 {
+        try environment.read { (txn) throws(StoreError) -> UInt64 in
+            try ChainIndex(txn: txn, databases: databases).height(
+                prefix: Keys.channelPrefix(author: author, name: name)
+            )
+        }
+    }
+
+    /// `true` when the blob with `id` is stored and linked into its channel.
+    func isLinked(_ id: BlobID) throws(StoreError) -> Bool {
+        try environment.read { (txn) throws(StoreError) -> Bool in
+            guard try txn.get(databases.blobs, id.bytes) != nil else { return false }
+            return try !ChainIndex(txn: txn, databases: databases).isUnlinked(id)
         }
     }
 

@@ -11,8 +11,9 @@ import Logging
 /// environment on the same files in one process.
 public final class BlobStore: Sendable {
     /// The schema version this build reads and writes.
-    /// Schema 2 added the reconciliation index; a schema-1 store is upgraded when opened.
-    public static let schemaVersion: UInt32 = 2
+    /// Schema 2 added the reconciliation index, schema 3 the chain index (which blobs are linked into their
+    /// channel); an older store is upgraded when opened.
+    public static let schemaVersion: UInt32 = 3
 
     /// The configuration the store was opened with.
     public let configuration: StoreConfiguration
@@ -67,10 +68,11 @@ public final class BlobStore: Sendable {
         environment.close()
     }
 
-    /// Sets the function called on the writer thread after each commit with that commit's new events (possibly
-    /// none), in sequence order, before the puts of that commit are answered. Set it once, before the first write;
-    /// it must return quickly and must not call `close()`.
-    public func setCommitObserver(_ observer: @escaping @Sendable ([StoredEvent]) -> Void) {
+    /// Sets the function called on the writer thread after each commit with what it added: every blob it stored (in
+    /// put order, linked into its channel or not) and the events it appended (in sequence order), before the puts
+    /// of that commit are answered. Set it once, before the first write; it must return quickly and must not call
+    /// `close()`.
+    public func setCommitObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) {
         committer.setObserver(observer)
     }
 

@@ -14,7 +14,7 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
     private let metrics: StoreMetrics
     private let logger: Logger
     private let condition = NSCondition()
-    private var observer: (@Sendable ([StoredEvent]) -> Void)?
+    private var observer: (@Sendable (StoreCommit) -> Void)?
     private var isStarted = false
     private var isFinished = false
 
@@ -47,8 +47,8 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
         condition.unlock()
     }
 
-    /// Sets the function called on the writer thread after each commit with that commit's events.
-    func setObserver(_ observer: @escaping @Sendable ([StoredEvent]) -> Void) {
+    /// Sets the function called on the writer thread after each commit with what that commit added.
+    func setObserver(_ observer: @escaping @Sendable (StoreCommit) -> Void) {
         condition.lock()
         self.observer = observer
         condition.unlock()
@@ -86,6 +86,14 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
             metrics.evidence.increment(by: outcome.storedEvidence)
             logger.notice("recorded channel-fork evidence", metadata: ["count": "\(outcome.storedEvidence)"])
         }
+        if outcome.prevMismatches > 0 {
+            metrics.prevMismatches.increment(by: outcome.prevMismatches)
+            logger.notice(
+                "stored blobs whose prev contradicts their channel",
+                metadata: ["count": "\(outcome.prevMismatches)"]
+            )
+        }
+        metrics.blobsLinked.increment(by: outcome.linkedBlobs)
         if outcome.evictedPeers > 0 {
             metrics.peersEvicted.increment(by: outcome.evictedPeers)
             logger.debug("evicted least recently seen peers", metadata: ["count": "\(outcome.evictedPeers)"])
@@ -95,7 +103,7 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
         condition.lock()
         let observer = self.observer
         condition.unlock()
-        observer?(outcome.events)
+        observer?(StoreCommit(storedBlobs: outcome.storedBlobIDs, events: outcome.events))
         for (request, result) in zip(batch, outcome.results) {
             request.succeed(result)
         }

@@ -28,6 +28,12 @@ enum Keys {
         channelPrefix(author: author, name: name) + uint64(seq)
     }
 
+    /// The `chain-waiting` key of a blob at `seq` > 1 that is not linked: channel prefix ‖ seq − 1 (8, big-endian) ‖
+    /// prev (32), so the blobs waiting for one predecessor share a key and sort by id.
+    static func chainWaiting(channelPrefix: [UInt8], belowSeq: UInt64, prev: BlobID) -> [UInt8] {
+        channelPrefix + uint64(belowSeq) + prev.bytes
+    }
+
     /// The `sync` key: timestamp (8, big-endian) ‖ blob id (32).
     static func sync(timestamp: UInt64, id: BlobID) -> [UInt8] {
         uint64(timestamp) + id.bytes

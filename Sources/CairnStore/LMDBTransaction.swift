@@ -70,6 +70,48 @@ struct LMDBTransaction {
         return true
     }
 
+    /// Deletes the one entry `key` → `value` of an `MDB_DUPSORT` database, keeping the key's other values.
+    /// - Returns: `false` when there was no such entry.
+    @discardableResult
+    func delete(_ dbi: MDB_dbi, _ key: [UInt8], value: [UInt8]) throws(StoreError) -> Bool {
+        let rc = key.withUnsafeBytes { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                var keyVal = MDB_val(
+                    mv_size: keyBytes.count,
+                    mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                )
+                var valueVal = MDB_val(
+                    mv_size: valueBytes.count,
+                    mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                )
+                return mdb_del(handle, dbi, &keyVal, &valueVal)
+            }
+        }
+        if rc == MDB_NOTFOUND { return false }
+        guard rc == MDB_SUCCESS else { throw error(rc, "mdb_del") }
+        return true
+    }
+
+    /// `true` when the `MDB_DUPSORT` database `dbi` holds the entry `key` → `value`.
+    func contains(_ dbi: MDB_dbi, _ key: [UInt8], value: [UInt8]) throws(StoreError) -> Bool {
+        try withCursor(dbi) { (cursor) throws(StoreError) -> Bool in
+            try cursor.get(MDB_GET_BOTH, key: key, value: value) != nil
+        }
+    }
+
+    /// The values stored under `key` in the `MDB_DUPSORT` database `dbi`, in ascending byte order.
+    func values(_ dbi: MDB_dbi, _ key: [UInt8]) throws(StoreError) -> [[UInt8]] {
+        try withCursor(dbi) { (cursor) throws(StoreError) -> [[UInt8]] in
+            var values: [[UInt8]] = []
+            var entry = try cursor.get(MDB_SET, key: key)
+            while let current = entry {
+                values.append(current.value)
+                entry = try cursor.get(MDB_NEXT_DUP)
+            }
+            return values
+        }
+    }
+
     /// The number of entries in `dbi` as this transaction sees it, its own writes included.
     func entryCount(_ dbi: MDB_dbi) throws(StoreError) -> Int {
         var stat = MDB_stat()
@@ -130,19 +172,27 @@ struct LMDBCursor {
     let handle: OpaquePointer
     let path: String
 
-    /// Moves the cursor with `op`; `key` is the search key of `MDB_SET_RANGE` and similar operations.
+    /// Moves the cursor with `op`; `key` is the search key of `MDB_SET_RANGE` and similar operations, `value` the
+    /// search value of `MDB_GET_BOTH` and `MDB_GET_BOTH_RANGE`.
     /// - Returns: the entry at the new position, `nil` when there is none.
-    func get(_ op: MDB_cursor_op, key: [UInt8]? = nil) throws(StoreError) -> (key: [UInt8], value: [UInt8])? {
+    func get(_ op: MDB_cursor_op, key: [UInt8]? = nil, value searchValue: [UInt8]? = nil) throws(StoreError) -> (
+        key: [UInt8], value: [UInt8]
+    )? {
         // Copy inside the closure: for some operations LMDB leaves the key pointing at the search key.
         let (rc, entry): (Int32, (key: [UInt8], value: [UInt8])?) = (key ?? []).withUnsafeBytes { keyBytes in
-            var keyVal = MDB_val(
-                mv_size: keyBytes.count,
-                mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
-            )
-            var value = MDB_val()
-            let rc = mdb_cursor_get(handle, &keyVal, &value, op)
-            guard rc == MDB_SUCCESS else { return (rc, nil) }
-            return (rc, (LMDBTransaction.bytes(keyVal), LMDBTransaction.bytes(value)))
+            (searchValue ?? []).withUnsafeBytes { valueBytes in
+                var keyVal = MDB_val(
+                    mv_size: keyBytes.count,
+                    mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                )
+                var value = MDB_val(
+                    mv_size: searchValue == nil ? 0 : valueBytes.count,
+                    mv_data: searchValue == nil ? nil : UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                )
+                let rc = mdb_cursor_get(handle, &keyVal, &value, op)
+                guard rc == MDB_SUCCESS else { return (rc, nil) }
+                return (rc, (LMDBTransaction.bytes(keyVal), LMDBTransaction.bytes(value)))
+            }
         }
         if rc == MDB_NOTFOUND { return nil }
         guard rc == MDB_SUCCESS, let entry else { throw LMDBEnvironment.error(rc, "mdb_cursor_get", path: path) }

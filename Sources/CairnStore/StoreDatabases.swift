@@ -9,6 +9,8 @@ import Logging
 /// - `sync`: timestamp (milliseconds) ‖ blob id → empty.
 /// - `reconciliation` (schema 2): the counted B+tree over (timestamp in seconds, blob id) that reconciliation reads by
 ///   rank (layout in `ReconciliationIndex`); built from `sync` when a schema-1 store is opened.
+/// - `chain-heights`, `chain-waiting` (`MDB_DUPSORT`), `chain-unlinked` (schema 3): which blobs are linked into
+///   their channel's chain (layout in `ChainIndex`); built from `slots` when an older store is opened.
 /// - `evidence`: evidence id → `Evidence.encoding`.
 /// - `events`: seq (`UInt64` big-endian) → `EventRecord`.
 /// - `counters`: `blobs`, `payload-bytes`, `evidence` → `UInt64` big-endian, updated with the data they count.
@@ -30,12 +32,17 @@ struct StoreDatabases: Sendable {
     let peerRecency: MDB_dbi
     let bans: MDB_dbi
     let reconciliation: MDB_dbi
+    let chainHeights: MDB_dbi
+    let chainWaiting: MDB_dbi
+    let chainUnlinked: MDB_dbi
 
-    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 2): schema 1 lacks the reconciliation index.
+    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 3): schema 1 lacks the reconciliation index,
+    /// schemas 1 and 2 the chain index.
     static let oldestUpgradableSchema: UInt32 = 1
 
-    /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one. A schema-1 store
-    /// is upgraded in the same transaction: its reconciliation index is built and the schema set to 2.
+    /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one. An older store is
+    /// upgraded in the same transaction: the indexes it lacks are built (the reconciliation index below schema 2, the
+    /// chain index below schema 3) and the schema set to `BlobStore.schemaVersion`.
     /// - Throws: `.foreignDatabase` when the environment holds data but no Cairn marker, `.unsupportedSchema`
     ///   when the schema is newer than `BlobStore.schemaVersion` or older than `oldestUpgradableSchema`;
     ///   `.lmdb` with `MDB_MAP_FULL` when an upgrade needs a larger map (nothing is changed, grow and call again).
@@ -88,12 +95,17 @@ struct StoreDatabases: Sendable {
                     "upgrading the store's schema",
                     metadata: ["from": "\(schema)", "to": "\(supportedSchema)", "directory": "\(path)"]
                 )
-                try ReconciliationIndex.rebuild(
-                    txn: txn,
-                    dbi: databases.reconciliation,
-                    from: databases,
-                    logger: logger
-                )
+                if schema < 2 {
+                    try ReconciliationIndex.rebuild(
+                        txn: txn,
+                        dbi: databases.reconciliation,
+                        from: databases,
+                        logger: logger
+                    )
+                } else {
+                    _ = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
+                }
+                try ChainIndex.rebuild(txn: txn, databases: databases, logger: logger)
                 try txn.put(databases.meta, Keys.schemaKey, Keys.uint32(supportedSchema))
             } else {
                 // Fail at open, not at the first reconciliation, when the index is missing or its header damaged.
@@ -122,7 +134,10 @@ struct StoreDatabases: Sendable {
             peers: try open("peers"),
             peerRecency: try open("peer-recency"),
             bans: try open("bans"),
-            reconciliation: try open(ReconciliationIndex.databaseName)
+            reconciliation: try open(ReconciliationIndex.databaseName),
+            chainHeights: try open("chain-heights"),
+            chainWaiting: try open("chain-waiting", dupSort: true),
+            chainUnlinked: try open("chain-unlinked")
         )
     }
 }

@@ -6,6 +6,9 @@ struct StoreMetrics: Sendable {
     let payloadBytes = Counter(label: "cairn_store_payload_bytes_total")
     let commitLatency = Timer(label: "cairn_store_commit_seconds")
     let batchBlobs = Recorder(label: "cairn_store_batch_blobs")
+    /// Blobs that became linked into their channel (stored minus linked: blobs waiting for their chain).
+    let blobsLinked = Counter(label: "cairn_store_blobs_linked_total")
+    let prevMismatches = Counter(label: "cairn_store_prev_mismatches_total")
     let evidence = Counter(label: "cairn_store_evidence_total")
     let mapGrows = Counter(label: "cairn_store_map_grows_total")
     let peersEvicted = Counter(label: "cairn_store_peers_evicted_total")

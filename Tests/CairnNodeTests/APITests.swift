@@ -101,7 +101,7 @@ struct PutAnswer: Decodable {
                 author: node.identity.publicKey,
                 name: try ChannelName("one"),
                 limit: 100
-            )
+            ).map(\.blob)
             #expect(blobs.map(\.seq) == Array(1...UInt64(count)))
             #expect(blobs.first?.prev == .zero)
             for (previous, next) in zip(blobs, blobs.dropFirst()) {
@@ -332,7 +332,7 @@ struct PutAnswer: Decodable {
         }
     }
 
-    @Test(arguments: ["after=-1", "limit=0", "limit=100000", "after=x"])
+    @Test(arguments: ["limit=0", "limit=100000", "limit=x"])
     func badListingParametersAre400(_ query: String) async throws {
         try await withAPI { client, node in
             let answer = try await client.execute(
@@ -341,6 +341,81 @@ struct PutAnswer: Decodable {
             )
             #expect(answer.status == .badRequest)
             #expect(answer.errorCode == "invalid_parameter")
+        }
+    }
+
+    @Test(arguments: [
+        "-1", "x", "", "+1", "01", "1.", ".1", "1,2", "%201", "18446744073709551616", "1.xyz",
+        "1.\(String(repeating: "A", count: 64))", "1.\(String(repeating: "a", count: 63))",
+        "1.\(String(repeating: "a", count: 64)).", "1..\(String(repeating: "a", count: 64))",
+    ])
+    func garbageCursorsAre400(_ after: String) async throws {
+        try await withAPI { client, node in
+            let answer = try await client.execute(
+                uri: "/v1/channels/\(node.identity.publicKey.hex)/c?after=\(after)",
+                method: .get
+            )
+            #expect(answer.status == .badRequest)
+            #expect(answer.errorCode == "invalid_cursor")
+        }
+    }
+
+    /// A chain posted in reverse is listed only once complete; a forked seq is paged through with limit 1 by
+    /// following `next`; a blob whose prev contradicts seq − 1 is listed, marked.
+    @Test func channelIsPagedWithACursorThroughAForkedSeq() async throws {
+        try await withAPI { client, node in
+            let key = testKey(4)
+            let channel = try ChannelName("forked")
+            func sign(_ seq: UInt64, prev: BlobID, _ payload: UInt8) throws -> SignedBlob {
+                try SignedBlob.sign(key: key, channel: channel, seq: seq, prev: prev, timestamp: 7, payload: [payload])
+            }
+            let root = try sign(1, prev: .zero, 0)
+            let forks = try [sign(2, prev: root.id, 1), sign(2, prev: root.id, 2)]
+            let tip = try sign(3, prev: forks[0].id, 3)
+            let stray = try sign(4, prev: BlobID(unchecked: [UInt8](repeating: 7, count: 32)), 4)
+            struct Page: Decodable {
+                struct Item: Decodable {
+                    let id: String
+                    let seq: UInt64
+                    let prevMismatch: Bool
+                }
+                let completeThrough: UInt64
+                let blobs: [Item]
+                let next: String
+            }
+            let base = "/v1/channels/\(key.publicKey.hex)/forked"
+            for blob in [stray, tip, forks[1], forks[0]] {
+                let answer = try await client.execute(
+                    uri: "/v1/blobs/signed",
+                    method: .post,
+                    headers: authorised,
+                    body: ByteBuffer(bytes: blob.encoding)
+                )
+                #expect(answer.status == .created)
+                let page: Page = try await client.execute(uri: base, method: .get).json()
+                #expect(page.blobs.isEmpty && page.completeThrough == 0 && page.next == "0")
+            }
+            _ = try await node.ingest(root)
+
+            let expected = [root.id] + forks.map(\.id).sorted() + [tip.id, stray.id]
+            var after = "0"
+            var paged: [Page.Item] = []
+            while true {
+                let page: Page = try await client.execute(uri: "\(base)?after=\(after)&limit=1", method: .get).json()
+                #expect(page.completeThrough == 3)
+                guard let item = page.blobs.first else {
+                    #expect(page.next == after, "an empty page gives its own position back")
+                    break
+                }
+                #expect(page.next == "\(item.seq).\(item.id)")
+                paged.append(item)
+                after = page.next
+            }
+            #expect(paged.map(\.id) == expected.map(\.hex))
+            #expect(paged.map(\.prevMismatch) == [false, false, false, false, true])
+            // `after=SEQ` still means after every blob of that seq.
+            let afterSeq: Page = try await client.execute(uri: "\(base)?after=2", method: .get).json()
+            #expect(afterSeq.blobs.map(\.id) == [tip.id.hex, stray.id.hex])
         }
     }
 
@@ -387,7 +462,7 @@ struct PutAnswer: Decodable {
                     author: node.identity.publicKey,
                     name: try ChannelName("client-\(clientIndex)"),
                     limit: 1000
-                )
+                ).map(\.blob)
                 #expect(blobs.map(\.seq) == Array(1...UInt64(putsPerClient)))
             }
         }

@@ -32,6 +32,53 @@ import Testing
         }
     }
 
+    /// A chain that arrives in reverse is streamed once complete, in seq order; a blob whose prev contradicts its
+    /// channel is raised on `chain`.
+    @Test func blobStreamShowsAChainInOrderOnceComplete() async throws {
+        try await withAPI { client, node in
+            let key = testKey(5)
+            let channel = try ChannelName("late")
+            var chain: [SignedBlob] = []
+            for seq in UInt64(1)...4 {
+                chain.append(
+                    try SignedBlob.sign(
+                        key: key,
+                        channel: channel,
+                        seq: seq,
+                        prev: chain.last?.id ?? .zero,
+                        timestamp: 10 - seq,
+                        payload: [UInt8(seq)]
+                    )
+                )
+            }
+            let stray = try SignedBlob.sign(
+                key: key,
+                channel: channel,
+                seq: 2,
+                prev: BlobID(unchecked: [UInt8](repeating: 1, count: 32)),
+                timestamp: 1,
+                payload: [9]
+            )
+            for blob in chain.reversed() { _ = try await node.ingest(blob) }
+            // Seq 1 is stored and the stray's prev names another blob: a prev mismatch, listed and raised at once.
+            _ = try await node.ingest(stray)
+            async let response = client.execute(uri: "/v1/events?topics=blob,chain", method: .get)
+            #expect(await eventually { await node.subscriberCount == 1 })
+            await node.beginShutdown()
+            let body = String(buffer: try await response.body)
+            let frames = body.split(separator: "\n\n").map { frame in
+                (
+                    topic: frame.split(separator: "\n").first { $0.hasPrefix("event: ") }?.dropFirst(7),
+                    data: frame.split(separator: "\n").first { $0.hasPrefix("data: ") } ?? ""
+                )
+            }
+            #expect(frames.map { $0.topic.map(String.init) } == ["blob", "blob", "blob", "blob", "chain"])
+            for (frame, blob) in zip(frames, chain + [stray]) {
+                #expect(frame.data.contains(blob.id.hex))
+            }
+        }
+    }
+
     /// Over a real socket: the replayed events arrive first, and an event committed afterwards arrives live.
     @Test func streamDeliversLiveEventsAfterTheReplay() async throws {
         try await withAPI(.live) { client, node in

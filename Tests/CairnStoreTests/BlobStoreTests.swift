@@ -59,7 +59,7 @@ import Testing
         try await withTemporaryDirectory { path in
             let configuration = StoreConfiguration(directory: path)
             let blobs = makeBlobs(count: 20)
-            let fork = makeBlob(seq: 7, payload: Array("fork".utf8))
+            let fork = makeBlob(seq: 7, prev: blobs[5].id, payload: Array("fork".utf8))
             let key = testKey(1)
             do {
                 let store = try BlobStore(configuration: configuration)
@@ -76,7 +76,7 @@ import Testing
             #expect(stats.lastEventSeq == 20 + 2 + 1)
             let channel = try store.channel(author: key.publicKey, name: channelName(), limit: 100)
             let expectedSeqs: [UInt64] = (1...20).flatMap { (seq: UInt64) -> [UInt64] in seq == 7 ? [7, 7] : [seq] }
-            #expect(channel.map(\.seq) == expectedSeqs)
+            #expect(channel.map(\.blob.seq) == expectedSeqs)
             let events = try store.events(after: 0, limit: 100)
             #expect(events.map(\.seq) == Array(1...23))
             #expect(events.last?.kind == .custom(topic: "plugin", data: [1, 2, 3]))

@@ -13,10 +13,16 @@ import Testing
             _ = try await store.put(makeBlobs(key: testKey(3), count: 3))
 
             let name = channelName()
-            #expect(try store.channel(author: key.publicKey, name: name, limit: 100).map(\.id) == blobs.map(\.id))
-            #expect(try store.channel(author: key.publicKey, name: name, limit: 3).map(\.seq) == [1, 2, 3])
-            #expect(try store.channel(author: key.publicKey, name: name, after: 3, limit: 2).map(\.seq) == [4, 5])
-            #expect(try store.channel(author: key.publicKey, name: name, after: 10, limit: 5).isEmpty)
+            #expect(try store.channel(author: key.publicKey, name: name, limit: 100).map(\.blob.id) == blobs.map(\.id))
+            #expect(try store.channel(author: key.publicKey, name: name, limit: 3).map(\.blob.seq) == [1, 2, 3])
+            #expect(
+                try store.channel(author: key.publicKey, name: name, after: ChannelCursor(seq: 3), limit: 2).map(
+                    \.blob.seq
+                ) == [4, 5]
+            )
+            #expect(
+                try store.channel(author: key.publicKey, name: name, after: ChannelCursor(seq: 10), limit: 5).isEmpty
+            )
             #expect(try store.channel(author: key.publicKey, name: name, limit: 0).isEmpty)
             #expect(try store.channel(author: key.publicKey, name: channelName("nothing"), limit: 5).isEmpty)
             #expect(try store.channel(author: key.publicKey, name: channelName("other"), limit: 5).count == 3)
@@ -64,8 +70,10 @@ import Testing
     @Test func forkedChannelKeepsBothBlobsAndRecordsEvidence() async throws {
         try await withStore { store, _ in
             let key = testKey(5)
-            let first = makeBlob(key: key, seq: 2, payload: Array("one".utf8))
-            let second = makeBlob(key: key, seq: 2, payload: Array("two".utf8))
+            let root = makeBlob(key: key, seq: 1)
+            let first = makeBlob(key: key, seq: 2, prev: root.id, payload: Array("one".utf8))
+            let second = makeBlob(key: key, seq: 2, prev: root.id, payload: Array("two".utf8))
+            _ = try await store.put(root)
             #expect(try await store.put(first).evidence.isEmpty)
             let result = try await store.put(second)
             let evidenceID = Evidence.id(kind: .channelFork, first.id, second.id)
@@ -73,14 +81,15 @@ import Testing
 
             #expect(try store.has(first.id) && store.has(second.id))
             let listed = try store.channel(author: key.publicKey, name: channelName(), limit: 10)
-            #expect(listed.map(\.id) == [first.id, second.id].sorted())
+            #expect(listed.map(\.blob.id) == [root.id] + [first.id, second.id].sorted())
+            #expect(listed.allSatisfy { !$0.prevMismatch })
             let evidence = try #require(try store.evidence(evidenceID))
             #expect(evidence.kind == .channelFork)
             #expect(Set([evidence.first.id, evidence.second.id]) == [first.id, second.id])
             #expect(try store.evidenceList(limit: 10) == [evidence])
             #expect(try store.stats().evidence == 1)
             let events = try store.events(after: 0, limit: 10).map(\.kind)
-            #expect(events == [.blob(first.id), .blob(second.id), .evidence(evidenceID)])
+            #expect(events == [.blob(root.id), .blob(first.id), .blob(second.id), .evidence(evidenceID)])
             // Putting the fork again is a duplicate and records nothing new.
             #expect(try await store.put(second) == PutResult(id: second.id, outcome: .duplicate))
             #expect(try store.stats().evidence == 1)
@@ -121,7 +130,7 @@ import Testing
     @Test func threeWayForkRecordsEveryPair() async throws {
         try await withStore { store, _ in
             let key = testKey(8)
-            let blobs = (1...3).map { makeBlob(key: key, seq: 9, payload: [UInt8($0)]) }
+            let blobs = (1...3).map { makeBlob(key: key, seq: 1, payload: [UInt8($0)]) }
             let results = try await store.put(blobs)
             #expect(results.map(\.evidence.count) == [0, 1, 2])
             #expect(Set(results.flatMap(\.evidence)).count == 3)

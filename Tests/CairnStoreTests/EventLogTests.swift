@@ -35,7 +35,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "blob", "evidence", String(repeating: "x", count: 256)])
+    @Test(arguments: ["", "blob", "evidence", "chain", String(repeating: "x", count: 256)])
     func invalidCustomTopicIsRejected(topic: String) async throws {
         try await withStore { (store, _) async throws -> Void in
             await #expect(throws: StoreError.invalidEventTopic(topic: topic)) {

@@ -160,10 +160,13 @@ import Testing
         }
     }
 
-    /// Makes a closed store what schema 1 wrote: no `reconciliation` database and schema 1 in `meta`.
+    /// Makes a closed store what schema 1 wrote: no `reconciliation` or chain databases and schema 1 in `meta`.
     static func downgradeToSchemaOne(_ path: String) throws {
         try withRawEnvironment(path) { (txn) throws(StoreError) in
             try txn.deleteDatabase(try txn.openDatabase(ReconciliationIndex.databaseName, create: false)!)
+            for name in ["chain-heights", "chain-waiting", "chain-unlinked"] {
+                try txn.deleteDatabase(try txn.openDatabase(name, create: false)!)
+            }
             try txn.put(try txn.openDatabase("meta", create: false)!, Keys.schemaKey, Keys.uint32(1))
         }
     }

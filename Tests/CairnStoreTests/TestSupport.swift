@@ -35,15 +35,16 @@ func channelName(_ name: String = "main") -> ChannelName {
     try! ChannelName(name)
 }
 
-/// A blob with a placeholder `prev` for seq > 1: the store does not follow chains, so any non-zero id will do.
+/// A blob; without `prev`, seq > 1 gets a placeholder that names no stored blob (so it is not linked).
 func makeBlob(
     key: SigningKey = testKey(1),
     channel: String = "main",
     seq: UInt64,
+    prev: BlobID? = nil,
     timestamp: UInt64 = 1_700_000_000_000,
     payload: [UInt8] = Array("hello".utf8)
 ) -> SignedBlob {
-    let prev = seq == 1 ? BlobID.zero : BlobID(unchecked: Blake2b.hash256(Array("prev \(seq)".utf8)))
+    let prev = seq == 1 ? BlobID.zero : prev ?? BlobID(unchecked: Blake2b.hash256(Array("prev \(seq)".utf8)))
     return try! SignedBlob.sign(
         key: key,
         channel: channelName(channel),
@@ -54,30 +55,37 @@ func makeBlob(
     )
 }
 
-/// Blobs with seq 1...count on one channel, each with a distinct payload and timestamp.
+/// One chain with seq 1...count on one channel (each `prev` the blob before), each with a distinct payload and
+/// timestamp.
 func makeBlobs(key: SigningKey = testKey(1), channel: String = "main", count: Int) -> [SignedBlob] {
-    (1...count).map { index in
-        makeBlob(
-            key: key,
-            channel: channel,
-            seq: UInt64(index),
-            timestamp: 1_700_000_000_000 + UInt64(index),
-            payload: Array("payload \(index)".utf8)
+    var blobs: [SignedBlob] = []
+    for index in 1...count {
+        blobs.append(
+            makeBlob(
+                key: key,
+                channel: channel,
+                seq: UInt64(index),
+                prev: blobs.last?.id,
+                timestamp: 1_700_000_000_000 + UInt64(index),
+                payload: Array("payload \(index)".utf8)
+            )
         )
     }
+    return blobs
 }
 
 /// Collects what the commit observer is given, from the writer thread.
 final class CommitRecorder: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
-    private var batches: [[StoredEvent]] = []
+    private var batches: [StoreCommit] = []
 
-    func record(_ events: [StoredEvent]) {
-        lock.withLock { batches.append(events) }
+    func record(_ commit: StoreCommit) {
+        lock.withLock { batches.append(commit) }
     }
 
     var commits: Int { lock.withLock { batches.count } }
-    var events: [StoredEvent] { lock.withLock { batches.flatMap { $0 } } }
+    var events: [StoredEvent] { lock.withLock { batches.flatMap(\.events) } }
+    var storedBlobs: [BlobID] { lock.withLock { batches.flatMap(\.storedBlobs) } }
 }
 
 /// A gate the writer thread can be held at (inside the commit observer) until the test opens it.
