@@ -19,6 +19,9 @@ final class HostilePeer {
     private let socket: BlockingSocket
     private var channel: SecureChannel?
 
+    /// The local port of this peer's connection.
+    var localPort: Int { socket.localPort }
+
     /// Connects and completes the handshake as `key` on the default network.
     init(host: String, port: Int, key: SigningKey, network: String = "cairn", receiveBufferBytes: Int32? = nil) throws {
         socket = try BlockingSocket(host: host, port: port, receiveBufferBytes: receiveBufferBytes)

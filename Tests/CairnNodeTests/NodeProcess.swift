@@ -67,6 +67,27 @@ final class NodeProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// The process id.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Whether the process holds a descriptor for the TCP connection between its `localPort` and a peer's
+    /// `remotePort` on 127.0.0.1 (from /proc/net/tcp and /proc/PID/fd; `false` when unavailable).
+    func holdsConnection(localPort: Int, remotePort: Int) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        let suffix = { (port: Int) in ":" + String(format: "%04X", port) }
+        let inodes = table.split(separator: "\n").dropFirst().compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 9, fields[1].hasSuffix(suffix(localPort)), fields[2].hasSuffix(suffix(remotePort))
+            else { return nil }
+            return String(fields[9])
+        }
+        let path = "/proc/\(process.processIdentifier)/fd"
+        let links = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "\(path)/\($0)")
+        }
+        return inodes.contains { links.contains("socket:[\($0)]") }
+    }
+
     /// The number of open file descriptors of the process, from /proc (0 when unavailable).
     var openFileDescriptors: Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd"))?.count ?? 0
