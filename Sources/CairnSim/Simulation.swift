@@ -163,6 +163,7 @@ final class Simulation {
         var configuration = Replica.Configuration(network: scenario.network)
         configuration.peers.outboundTarget = scenario.node.outboundTarget
         configuration.peers.inboundCap = scenario.node.inboundCap
+        configuration.sync.intervalMilliseconds = scenario.node.syncIntervalMilliseconds
         if let bytes = scenario.node.idontwantMinBytes { configuration.gossip.idontwantMinBytes = bytes }
         if scenario.plaintextRecords { configuration.recordCipher = .plaintextForSimulation }
         self.configuration = configuration

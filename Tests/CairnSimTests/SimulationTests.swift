@@ -256,6 +256,17 @@ import Testing
             ("nodes = 20\nplaintext_records = 1", "plaintext_records"),
             ("nodes = 20\n[forks]\ncount = -1", "forks.count"),
             ("nodes = 20\n[node]\nidontwant_min_bytes = -5", "node.idontwant_min_bytes"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 0", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 99", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = -5000", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 86400001", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = \"5s\"", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 2500.5", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval = 5000", "node.sync_interval"),
+            (
+                "nodes = 30\n[[partitions]]\ngroups = [[0, 9], [5, 19]]\nfrom_ms = 1\nuntil_ms = 2",
+                "partitions[0].groups[1]"
+            ),
             ("nodes = 20\n[[hostile]]\nkind = \"rude\"\ncount = 1", "hostile[0].kind"),
             ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
             ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),
@@ -269,6 +280,14 @@ import Testing
             guard let error = error as? ScenarioError else { return false }
             return error.key == key && error.description.contains("'\(key)'")
         }
+    }
+
+    /// The default is the core's; a scenario's value reaches every replica's configuration.
+    @Test func theSyncIntervalComesFromTheScenario() throws {
+        #expect(Self.steadyScenario.node.syncIntervalMilliseconds == Replica.SyncConfiguration().intervalMilliseconds)
+        let scenario = try Scenario(toml: Self.steady + "\nsync_interval_ms = 2000")
+        #expect(scenario.node.syncIntervalMilliseconds == 2_000)
+        #expect(Simulation(scenario: scenario, seed: 7).configuration.sync.intervalMilliseconds == 2_000)
     }
 
     @Test func aSyntaxErrorSaysWhere() {
