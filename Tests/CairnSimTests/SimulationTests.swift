@@ -215,7 +215,10 @@ import Testing
         #expect(summary.upAtEnd == 20)
         #expect(summary.eligiblePairs < 20 * 19)
         #expect(summary.deliveredPairs == summary.eligiblePairs)
-        // Blobs published while a node was away reach it too: reconciliation on connect fetches them.
+        // Blobs published while a node was away reach it too: reconciliation on connect fetches them, and the run
+        // is complete only once they have.
+        #expect(summary.outcome == .complete)
+        #expect(summary.convergedMicros == summary.endMicros)
         #expect(summary.endHeld == summary.endPairs)
         #expect(summary.counters.syncRounds > 0)
     }
@@ -242,6 +245,11 @@ import Testing
         #expect(summary.deliveredPairs == summary.eligiblePairs)
         let slowest = try #require(summary.timesToAll.last)
         #expect(slowest > 1_000_000)
+        // The heal is the last scenario event: the run cannot be complete before it.
+        #expect(summary.outcome == .complete)
+        #expect(summary.lastScenarioEventMicros == 4_000_000)
+        #expect(try #require(summary.convergedMicros) > 4_000_000)
+        #expect(summary.eventsByKind[Int(Simulation.Event.heal(partition: 0).traceKind)] == 1)
     }
 
     @Test(
