@@ -8,7 +8,8 @@ import Testing
 /// scenario's events (starts, leaves, publications, heals) are done.
 @Suite struct ConvergenceTests {
     /// 30 nodes form one mesh, are cut into three groups of ten at 1.5 s, publish 30 blobs while cut, and heal at
-    /// 45 s: past the ping timeout (30 s), so the connections across the cut have died by then.
+    /// 45 s: past the ping timeout (30 s), so the connections across the cut have died by then, and only
+    /// reconciliation rounds on connections made after the heal can find the other groups' blobs.
     static let threeGroups = """
         name = "three-groups"
         nodes = 30

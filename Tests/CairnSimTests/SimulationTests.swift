@@ -302,7 +302,7 @@ import Testing
         #expect(throws: ScenarioError.self) { _ = try Scenario(toml: "nodes = = 3") }
     }
 
-    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation"])
+    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation", "partition3"])
     func theShippedScenariosLoad(name: String) throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")
