@@ -45,7 +45,8 @@ extension CairnSim {
                 Self.standardError(
                     "[cairn-sim] virtual \(Summary.milliseconds(progress.virtualMicros)), "
                         + "\(progress.events) events, \(progress.published) blobs published, "
-                        + "\(progress.deliveredPairs) deliveries, \(progress.pendingPairs) pending"
+                        + "\(progress.deliveredPairs) deliveries, \(progress.pendingPairs) pending, "
+                        + "\(progress.missingPairs) missing on nodes up"
                 )
             }
             FileHandle.standardOutput.write(Data((summary.text + "\n").utf8))

@@ -43,6 +43,9 @@ struct Scenario: Sendable, Equatable {
         var bootstrapPeers = 4
         /// Blobs at least this large make receivers send `idontwant` to their pushers (`nil`: the core's default).
         var idontwantMinBytes: Int?
+        /// How often each replica starts a reconciliation round with a random peer, in milliseconds (the core's
+        /// `sync.interval_ms`; a round also starts on every new connection).
+        var syncIntervalMilliseconds = Replica.SyncConfiguration().intervalMilliseconds
     }
 
     /// Nodes that leave and rejoin, and nodes that join late.
@@ -222,6 +225,11 @@ struct Scenario: Sendable, Equatable {
                 default: node.idontwantMinBytes ?? GossipConfiguration().idontwantMinBytes,
                 in: 0...Int(Int32.max)
             )
+            node.syncIntervalMilliseconds = try section.uint(
+                "sync_interval_ms",
+                default: node.syncIntervalMilliseconds,
+                in: 100...86_400_000
+            )
             try section.finish()
         }
         if var section = try root.table("churn") {
@@ -242,6 +250,14 @@ struct Scenario: Sendable, Equatable {
         }
         for (index, var section) in try root.tables("partitions").enumerated() {
             let groups = try section.ranges("groups", in: 0...(nodes - 1))
+            for (later, range) in groups.enumerated() {
+                guard let earlier = groups[..<later].firstIndex(where: { $0.overlaps(range) }) else { continue }
+                throw .invalidValue(
+                    key: "partitions[\(index)].groups[\(later)]",
+                    value: "[\(range.lowerBound), \(range.upperBound)]",
+                    reason: "overlaps groups[\(earlier)]: a node is in one group at most"
+                )
+            }
             let from = try section.uint("from_ms", default: nil, in: 0...86_400_000)
             let until = try section.uint("until_ms", default: nil, in: 0...86_400_000)
             guard from < until else {

@@ -32,11 +32,13 @@ extension Simulation {
         case hostileAct(node: Int)
         /// Fork `number`'s two blobs are published by two different nodes.
         case fork(number: Int)
+        /// Partition `partition` heals (its links carry bytes again from this instant on).
+        case heal(partition: Int)
 
         /// The names of the kinds, by `traceKind` - 1.
         static let kindNames = [
             "start", "leave", "publish", "tick", "accept", "dialed", "dial failed", "deliver", "written", "closed",
-            "verify", "verify evidence", "hostile", "fork",
+            "verify", "verify evidence", "hostile", "fork", "heal",
         ]
 
         /// The code folded into the trace hash.
@@ -56,6 +58,7 @@ extension Simulation {
             case .verifyEvidence: 12
             case .hostileAct: 13
             case .fork: 14
+            case .heal: 15
             }
         }
     }

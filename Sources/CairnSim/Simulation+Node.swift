@@ -36,14 +36,16 @@ extension Simulation {
         var held: [UInt64] = []
         /// The in-memory store's reconciliation set.
         var syncItems = SortedSyncItems()
+        /// Published simulation blobs it holds (its store survives restarts, so this does too).
+        var heldPublished = 0
         /// The persisted address book: address → order of remembering.
         var book: [PeerAddress: UInt64] = [:]
         /// The order of the next remembered address.
         var bookSerial: UInt64 = 0
         /// Persisted bans: key → end instant (milliseconds).
         var bans: [PublicKey: UInt64] = [:]
-        /// Whether it is in the mesh: up, with a first peer since it last (re)started. Only members are expected
-        /// to get blobs (nothing in the core catches up on blobs published before a node connected).
+        /// Whether it is in the mesh: up, with a first peer since it last (re)started. Delivery (gossip) counts
+        /// blobs published while a node is a member; convergence counts every node that is up.
         var isMember = false
         /// Simulation blobs published before it last became a member.
         var publishedBeforeMembership = 0

@@ -25,15 +25,18 @@ final class Simulation {
         var deliveredPairs: Int
         /// Deliveries still awaited by nodes that are up.
         var pendingPairs: Int
+        /// (up honest node, published blob) pairs where the node lacks the blob.
+        var missingPairs: Int
     }
 
     /// How a run ended.
     enum Outcome: Sendable, Equatable {
-        /// Every scenario event ran and every node that was in the mesh for a blob holds it.
+        /// Every scenario event ran, every honest node that is up holds every published blob (their sets of
+        /// published blobs are identical), and every node expected to know of a fork does.
         case complete
         /// The duration limit came first.
         case durationLimit
-        /// After the last scenario event, no blob was delivered for `settle_ms`, yet some are missing.
+        /// After the last scenario event, no node stored a published blob for `settle_ms`, yet some are missing.
         case stalled
     }
 
@@ -136,9 +139,20 @@ final class Simulation {
     /// (blob, node) pairs not yet held by nodes that have been members since the blob was published.
     var pendingPairs = 0
     var deliveredPairs = 0
-    /// Start, leave and publish events not yet run.
+    /// Honest nodes that are up.
+    var upHonest = 0
+    /// (up honest node, published simulation blob) pairs where the node lacks the blob: the run has converged
+    /// when this is 0 and no scenario event is left.
+    var missingPairs = 0
+    /// Start, leave, publish, fork and heal events not yet run.
     var pendingScenarioEvents = 0
-    /// The last scenario event or counted delivery (microseconds): the run settles `settle_ms` after it.
+    /// When the last scenario event ran (microseconds).
+    var lastScenarioEventAt: UInt64 = 0
+    /// When every up honest node first held every published blob with no scenario event left (microseconds);
+    /// `nil` until then.
+    var convergedAt: UInt64?
+    /// The last scenario event, or the last time a node that is up stored a published blob it lacked
+    /// (microseconds): the run settles `settle_ms` after it.
     var lastProgressAt: UInt64 = 0
     var counters = Counters()
     /// The scenario's equivocations and who learnt of them when.
@@ -163,6 +177,7 @@ final class Simulation {
         var configuration = Replica.Configuration(network: scenario.network)
         configuration.peers.outboundTarget = scenario.node.outboundTarget
         configuration.peers.inboundCap = scenario.node.inboundCap
+        configuration.sync.intervalMilliseconds = scenario.node.syncIntervalMilliseconds
         if let bytes = scenario.node.idontwantMinBytes { configuration.gossip.idontwantMinBytes = bytes }
         if scenario.plaintextRecords { configuration.recordCipher = .plaintextForSimulation }
         self.configuration = configuration
@@ -183,8 +198,8 @@ final class Simulation {
     /// The current virtual instant in the replicas' milliseconds.
     var nowMilliseconds: UInt64 { now / 1000 }
 
-    /// Runs until every blob reached every node that was in the mesh for it, the run settled with blobs missing, or
-    /// the duration limit.
+    /// Runs until every scenario event ran and every honest node that is up holds every published blob, the run
+    /// settled with blobs missing, or the duration limit.
     /// - Parameter progress: called every `progressInterval` events (the caller decides whether to show it).
     /// - Returns: the run's figures and trace hash.
     func run(progress: (Progress) -> Void = { _ in }) -> Summary {
@@ -206,9 +221,15 @@ final class Simulation {
             assert(time >= now, "virtual time went backwards")
             now = time
             handle(event)
-            if pendingScenarioEvents == 0 && pendingPairs == 0 && pendingAlerts == 0 {
-                outcome = .complete
-                break
+            assert(missingPairs > 0 || pendingPairs == 0, "a node in the mesh misses a blob, yet every node has all")
+            if pendingScenarioEvents == 0 && missingPairs == 0 {
+                // Only scenario events add missing pairs: once none is left, the first instant with none missing
+                // is when the sets became identical.
+                if convergedAt == nil { convergedAt = now }
+                if pendingAlerts == 0 {
+                    outcome = .complete
+                    break
+                }
             }
             if events % Self.progressInterval == 0 {
                 progress(
@@ -217,7 +238,8 @@ final class Simulation {
                         events: events,
                         published: publishedCount,
                         deliveredPairs: deliveredPairs,
-                        pendingPairs: pendingPairs
+                        pendingPairs: pendingPairs,
+                        missingPairs: missingPairs
                     )
                 )
             }
@@ -236,16 +258,13 @@ final class Simulation {
         record(event)
         switch event {
         case .start(let node):
-            pendingScenarioEvents -= 1
-            lastProgressAt = now
+            scenarioEventRan()
             start(node)
         case .leave(let node):
-            pendingScenarioEvents -= 1
-            lastProgressAt = now
+            scenarioEventRan()
             leave(node)
         case .publish(let blob):
-            pendingScenarioEvents -= 1
-            lastProgressAt = now
+            scenarioEventRan()
             publish(blob)
         case .tick(let node, let token):
             guard nodes[node].isUp, nodes[node].wakeToken == token, nodes[node].replica != nil else { return }
@@ -270,10 +289,18 @@ final class Simulation {
         case .hostileAct(let node):
             hostileAct(node)
         case .fork(let number):
-            pendingScenarioEvents -= 1
-            lastProgressAt = now
+            scenarioEventRan()
             publishFork(number)
+        case .heal:
+            // Links check the partition's end themselves (`partitioned`, `healed`): the event marks the instant.
+            scenarioEventRan()
         }
+    }
+
+    private func scenarioEventRan() {
+        pendingScenarioEvents -= 1
+        lastScenarioEventAt = now
+        lastProgressAt = now
     }
 
     /// Folds the event into the trace: instant, kind, the node it happens at, and its byte count.
@@ -298,7 +325,7 @@ final class Simulation {
         case .verify(let index, _, let payload, _, _), .verifyEvidence(let index, _, let payload, _, _):
             node = index
             bytes = payload.count
-        case .fork(let number):
+        case .fork(let number), .heal(let number):
             node = number
         }
         trace.record(time: now, kind: event.traceKind, node: node, bytes: bytes)
@@ -315,6 +342,8 @@ final class Simulation {
             schedule(.hostileAct(node: index), at: now + random.uniform(0...interval))
             return
         }
+        upHonest += 1
+        missingPairs += publishedCount - nodes[index].heldPublished
         var replica = Replica.StateMachine(
             configuration: configuration,
             identity: nodes[index].identity,
@@ -344,6 +373,8 @@ final class Simulation {
             pendingPairs -= expected - node.heldAsMember
             members -= 1
         }
+        upHonest -= 1
+        missingPairs -= publishedCount - node.heldPublished
         nodes[index].isMember = false
         nodes[index].retired.add(node.replica!)
         nodes[index].replica = nil
@@ -367,6 +398,7 @@ final class Simulation {
         publisher[blob] = author
         publishOrdinal[blob] = publishedCount
         publishedCount += 1
+        missingPairs += upHonest
         if nodes[author].isMember {
             nodes[author].publishedAsMember += 1
             pendingPairs += members - 1
@@ -387,14 +419,20 @@ final class Simulation {
         guard nodes[index].held[blob] == .max else { return }
         nodes[index].held[blob] = now
         nodes[index].syncItems.insert(SyncItem(blobTimestampMilliseconds: blobs[blob].timestamp, id: blobs[blob].id))
-        guard blob < publishedAt.count, publisher[blob] >= 0, publisher[blob] != index, nodes[index].isMember,
+        guard blob < publishedAt.count, publisher[blob] >= 0 else { return }
+        nodes[index].heldPublished += 1
+        if nodes[index].isUp {
+            missingPairs -= 1
+            assert(missingPairs >= 0, "more published blobs held than published")
+            lastProgressAt = now
+        }
+        guard publisher[blob] != index, nodes[index].isMember,
             publishOrdinal[blob] >= nodes[index].publishedBeforeMembership
         else { return }
         nodes[index].heldAsMember += 1
         pendingPairs -= 1
         assert(pendingPairs >= 0, "more deliveries than expected")
         deliveredPairs += 1
-        lastProgressAt = now
     }
 
     /// The node's first peer came up since it (re)started: it is a member from now on.
@@ -545,6 +583,9 @@ final class Simulation {
         }
         for number in forks.indices {
             scheduleScenarioEvent(.fork(number: number), at: random.uniform(scenario.forks.atMilliseconds) * 1000)
+        }
+        for number in partitions.indices {
+            scheduleScenarioEvent(.heal(partition: number), at: partitions[number].until)
         }
     }
 

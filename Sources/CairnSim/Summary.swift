@@ -5,8 +5,11 @@ import CairnProtocol
 ///
 /// - Delivery: of the (blob, node) pairs where the node was in the mesh (up, and connected to a first peer since it
 ///   last started) from the blob's publication to the end of the run (its publisher excepted), the share where the
-///   node holds the blob. "Held at end" counts every node up at the end, however late it joined (the core has no
-///   catch-up of blobs published before a node connected).
+///   node holds the blob (however it came: pushed, fetched after a `have`, or found by reconciliation). "Held at
+///   end" counts every node up at the end, however late it joined.
+/// - Convergence: when every honest node up held every published blob, with no scenario event left (no start,
+///   leave, publication, fork or heal), measured from the last scenario event, in virtual ms and in the
+///   scenario's sync intervals; or how many nodes miss how many blobs when the run ended first.
 /// - Time-to-all: per blob, from its publication until the last of those nodes stored it, in virtual ms; a blob some
 ///   of them never got counts as never (so p99 reads "never" when more than 1 % of blobs missed a node), and the
 ///   same percentiles over the nodes that did get each blob are given beside.
@@ -74,6 +77,19 @@ struct Summary: Sendable, Equatable {
     var endHeld: Int
     /// Nodes that miss blobs they should have got, by node.
     var missing: [Missing]
+    /// The scenario's sync interval, in milliseconds.
+    var syncIntervalMilliseconds: UInt64
+    /// When the last scenario event ran, in microseconds.
+    var lastScenarioEventMicros: UInt64
+    /// When every honest node up first held every published blob with no scenario event left, in microseconds;
+    /// `nil` if that never happened.
+    var convergedMicros: UInt64?
+    /// Honest nodes up at the end that miss some published blob.
+    var unconvergedNodes: Int
+    /// Published blobs some honest node up at the end misses.
+    var unconvergedBlobs: Int
+    /// Scenario events that had not run when the run ended.
+    var scenarioEventsLeft: Int
     /// Time-to-all of each published blob, ascending, in microseconds; `.max` for a blob some eligible node never
     /// got.
     var timesToAll: [UInt64]
@@ -116,6 +132,10 @@ struct Summary: Sendable, Equatable {
         traceHash = simulation.trace
         timesToAlert = simulation.timesToAlert
         forks = timesToAlert.count
+        syncIntervalMilliseconds = scenario.node.syncIntervalMilliseconds
+        lastScenarioEventMicros = simulation.lastScenarioEventAt
+        convergedMicros = simulation.convergedAt
+        scenarioEventsLeft = simulation.pendingScenarioEvents
 
         let honest = simulation.honestIndices.map { simulation.nodes[$0] }
         let up = honest.filter(\.isUp)
@@ -134,14 +154,22 @@ struct Summary: Sendable, Equatable {
         var timesToHolders: [UInt64] = []
         var needed = 0
         var missing = [Int: Int]()
+        var unconvergedNodes = Set<Int>()
+        var unconvergedBlobs = 0
         for blob in 0..<scenario.blobs.count where simulation.publisher[blob] >= 0 {
             let author = simulation.publisher[blob]
             let publishedAt = simulation.publishedAt[blob]
             var complete = true
             var last: UInt64 = 0
+            var everywhere = true
             for node in up where node.index != author {
                 endPairs += 1
-                if node.holds(blob) { endHeld += 1 }
+                if node.holds(blob) {
+                    endHeld += 1
+                } else {
+                    everywhere = false
+                    unconvergedNodes.insert(node.index)
+                }
                 guard node.isMember, simulation.publishOrdinal[blob] >= node.publishedBeforeMembership else { continue }
                 eligible += 1
                 if node.holds(blob) {
@@ -152,6 +180,7 @@ struct Summary: Sendable, Equatable {
                     missing[node.index, default: 0] += 1
                 }
             }
+            if !everywhere { unconvergedBlobs += 1 }
             times.append(complete ? last : .max)
             timesToHolders.append(last)
             let holders = honest.count { $0.holds(blob) }
@@ -168,6 +197,10 @@ struct Summary: Sendable, Equatable {
         self.timesToHolders = timesToHolders.sorted()
         blobBytesNeeded = needed
         self.missing = missing.sorted { $0.key < $1.key }.map { Missing(node: $0.key, blobs: $0.value) }
+        self.unconvergedNodes = unconvergedNodes.count
+        self.unconvergedBlobs = unconvergedBlobs
+        assert(endPairs - endHeld == simulation.missingPairs, "the missing-pair counter disagrees with the stores")
+        assert(convergedMicros == nil || endPairs == endHeld, "converged, yet a node up misses a blob")
 
         var outcomes: [HostileOutcome] = []
         for (position, kind) in HostilePeer.Kind.allCases.enumerated() {
@@ -213,15 +246,34 @@ struct Summary: Sendable, Equatable {
         )
         let ending =
             switch outcome {
-            case .complete: "every blob reached every node that was in the mesh for it"
+            case .complete:
+                forks > 0
+                    ? "every node up holds every published blob, and every node in the mesh knows of every fork"
+                    : "every node up holds every published blob"
             case .durationLimit: "the duration limit was reached"
-            case .stalled: "no delivery for the settle time after the last scenario event"
+            case .stalled: "no published blob stored for the settle time after the last scenario event"
             }
         lines.append("ended at \(Self.milliseconds(endMicros)) virtual: \(ending); \(events) events")
         lines.append(
             "delivery \(Self.percent(deliveredPairs, eligiblePairs)) (\(deliveredPairs) of \(eligiblePairs) "
                 + "node-blob pairs); held at end \(Self.percent(endHeld, endPairs)) (\(endHeld) of \(endPairs))"
         )
+        if let convergedMicros {
+            let after = convergedMicros - lastScenarioEventMicros
+            lines.append(
+                "converged at \(Self.milliseconds(convergedMicros)) virtual (\(Self.milliseconds(after)), "
+                    + "\(Self.ratio(Int(after), Int(syncIntervalMilliseconds * 1000), decimals: 2)) sync intervals of "
+                    + "\(syncIntervalMilliseconds) ms after the last scenario event at "
+                    + "\(Self.milliseconds(lastScenarioEventMicros)))"
+            )
+        } else if unconvergedNodes > 0 {
+            lines.append(
+                "not converged: \(unconvergedNodes) nodes miss \(unconvergedBlobs) blobs "
+                    + "(\(endPairs - endHeld) node-blob pairs)"
+            )
+        } else {
+            lines.append("not converged: \(scenarioEventsLeft) scenario events had not run")
+        }
         if !missing.isEmpty {
             let shown = missing.prefix(Self.missingShown).map { "node \($0.node) (\($0.blobs))" }
             let more = missing.count > Self.missingShown ? ", ..." : ""

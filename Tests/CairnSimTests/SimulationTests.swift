@@ -215,7 +215,10 @@ import Testing
         #expect(summary.upAtEnd == 20)
         #expect(summary.eligiblePairs < 20 * 19)
         #expect(summary.deliveredPairs == summary.eligiblePairs)
-        // Blobs published while a node was away reach it too: reconciliation on connect fetches them.
+        // Blobs published while a node was away reach it too: reconciliation on connect fetches them, and the run
+        // is complete only once they have.
+        #expect(summary.outcome == .complete)
+        #expect(summary.convergedMicros == summary.endMicros)
         #expect(summary.endHeld == summary.endPairs)
         #expect(summary.counters.syncRounds > 0)
     }
@@ -242,6 +245,11 @@ import Testing
         #expect(summary.deliveredPairs == summary.eligiblePairs)
         let slowest = try #require(summary.timesToAll.last)
         #expect(slowest > 1_000_000)
+        // The heal is the last scenario event: the run cannot be complete before it.
+        #expect(summary.outcome == .complete)
+        #expect(summary.lastScenarioEventMicros == 4_000_000)
+        #expect(try #require(summary.convergedMicros) > 4_000_000)
+        #expect(summary.eventsByKind[Int(Simulation.Event.heal(partition: 0).traceKind)] == 1)
     }
 
     @Test(
@@ -256,6 +264,17 @@ import Testing
             ("nodes = 20\nplaintext_records = 1", "plaintext_records"),
             ("nodes = 20\n[forks]\ncount = -1", "forks.count"),
             ("nodes = 20\n[node]\nidontwant_min_bytes = -5", "node.idontwant_min_bytes"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 0", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 99", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = -5000", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 86400001", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = \"5s\"", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval_ms = 2500.5", "node.sync_interval_ms"),
+            ("nodes = 20\n[node]\nsync_interval = 5000", "node.sync_interval"),
+            (
+                "nodes = 30\n[[partitions]]\ngroups = [[0, 9], [5, 19]]\nfrom_ms = 1\nuntil_ms = 2",
+                "partitions[0].groups[1]"
+            ),
             ("nodes = 20\n[[hostile]]\nkind = \"rude\"\ncount = 1", "hostile[0].kind"),
             ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
             ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),
@@ -271,11 +290,19 @@ import Testing
         }
     }
 
+    /// The default is the core's; a scenario's value reaches every replica's configuration.
+    @Test func theSyncIntervalComesFromTheScenario() throws {
+        #expect(Self.steadyScenario.node.syncIntervalMilliseconds == Replica.SyncConfiguration().intervalMilliseconds)
+        let scenario = try Scenario(toml: Self.steady + "\nsync_interval_ms = 2000")
+        #expect(scenario.node.syncIntervalMilliseconds == 2_000)
+        #expect(Simulation(scenario: scenario, seed: 7).configuration.sync.intervalMilliseconds == 2_000)
+    }
+
     @Test func aSyntaxErrorSaysWhere() {
         #expect(throws: ScenarioError.self) { _ = try Scenario(toml: "nodes = = 3") }
     }
 
-    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation"])
+    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation", "partition3"])
     func theShippedScenariosLoad(name: String) throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")
