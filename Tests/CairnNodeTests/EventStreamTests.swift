@@ -86,16 +86,17 @@ import Testing
                 _ = try await node.publish(channel: try ChannelName("c"), payload: [UInt8(index)])
             }
             let port = try #require(client.port)
-            let socket = try BlockingSocket(host: "127.0.0.1", port: port)
+            // Generous deadlines: a loaded CI machine running a debug build can take seconds to answer.
+            let socket = try BlockingSocket(host: "127.0.0.1", port: port, readTimeoutSeconds: 30)
             try socket.write(
                 Array("GET /v1/events?topics=blob HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: 1\r\n\r\n".utf8)
             )
-            let replayed = socket.read(until: "id: 2\n", deadline: .now + .seconds(10))
+            let replayed = socket.read(until: "id: 2\n", deadline: .now + .seconds(30))
             #expect(replayed != nil, "the replay did not arrive")
             #expect(replayed?.contains("id: 1\n") == false)
             // Published only now, after the replay was read: it can only come through the live feed.
             let live = try await node.publish(channel: try ChannelName("c"), payload: [3])
-            let streamed = socket.read(until: live.id.hex, deadline: .now + .seconds(10))
+            let streamed = socket.read(until: live.id.hex, deadline: .now + .seconds(30))
             #expect(streamed?.contains("id: 3\n") == true)
             await node.beginShutdown()
         }
