@@ -269,9 +269,9 @@ extension Replica.StateMachine {
         fetchMissing(now: now, into: &actions)
     }
 
-    /// A connection is gone: its round with it.
+    /// A connection is gone: its open round with it, counted as failed.
     mutating func syncConnectionClosed(_ id: Connection.ID) {
-        sync.rounds[id] = nil
+        if sync.rounds.removeValue(forKey: id) != nil { counters.syncRoundsFailed += 1 }
         sync.requestsThisHeartbeat[id] = nil
     }
 

@@ -29,7 +29,7 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public internal(set) var syncRoundsStarted = 0
     /// Rounds that ran to the end.
     public internal(set) var syncRoundsCompleted = 0
-    /// Rounds abandoned: timed out, malformed answer, store failure.
+    /// Rounds abandoned: timed out, malformed answer, store failure, connection closed.
     public internal(set) var syncRoundsFailed = 0
     /// Peers' `syncRequest`s answered.
     public internal(set) var syncRequestsAnswered = 0
