@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "CairnProtocol", targets: ["CairnProtocol"]),
         .library(name: "CairnNode", targets: ["CairnNode"]),
         .library(name: "CairnHTTP", targets: ["CairnHTTP"]),
+        .library(name: "CairnQuorum", targets: ["CairnQuorum"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,14 @@ let package = Package(
             dependencies: [
                 "CairnCore", "CSodium",
                 .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CairnQuorum",
+            dependencies: [
+                "CairnCore", "CairnProtocol",
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strictSwift
         ),
@@ -114,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "CairnProtocolTests",
             dependencies: ["CairnCore", "CairnProtocol"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CairnQuorumTests",
+            dependencies: ["CairnCore", "CairnProtocol", "CairnQuorum"],
             swiftSettings: strictSwift
         ),
         .testTarget(
