@@ -30,12 +30,16 @@ public actor Node {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
-    private let logger: Logger
+    let logger: Logger
     /// Channels with a drain task running, each with the publishes waiting for it, in arrival order.
     private var publishing: [ChannelName: Deque<PendingPublish>] = [:]
     /// Shutdown waiting for every drain task to finish.
     private var whenPublishesDrained: [CheckedContinuation<Void, Never>] = []
     private var subscribers: [Int: Subscriber] = [:]
+    /// The plug-ins and the last step of the accept pipeline ("tell observers").
+    var pluginHost: PluginHost
+    /// While the stored blobs are replayed to the plug-ins: ids committed meanwhile, fed after the replay.
+    var pluginReplay: PluginReplay? = PluginReplay()
     private var nextSubscriberID = 0
     private var acceptingWork = true
     private let shutdownFlag = Atomic<Bool>(false)
@@ -58,20 +62,31 @@ public actor Node {
         loop: EventLoop,
         logger: Logger = Logger(label: "cairn.node"),
         clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
-        channelRules: ChannelRules = ChannelRules()
+        channelRules: ChannelRules = ChannelRules(),
+        plugins: [any Plugin] = []
     ) {
-        self.channelRules = channelRules
+        let host = PluginHost(plugins: plugins)
+        pluginHost = host
+        // Without plug-ins, `channelRules` (tests give rules directly); with them, what they registered.
+        self.channelRules = plugins.isEmpty ? channelRules : host.registry.channelRules
+        eventTopics = Node.coreTopics.union(host.registry.topics)
         self.configuration = configuration
         self.identity = identity
         self.store = store
         self.loop = loop
         self.logger = logger
         self.clock = clock
+        let observesBlobs = !plugins.isEmpty
         store.setCommitObserver { [weak self, loop] commit in
-            // Live feeds show the event log: a blob appears once its chain is complete.
+            // Live feeds show the event log: a blob appears once its chain is complete. Plug-ins see every stored
+            // blob at once.
             let events = commit.events
+            let stored = observesBlobs ? commit.storedBlobs : []
             loop.execute { [weak self] in
-                self?.assumeIsolated { $0.deliver(events) }
+                self?.assumeIsolated { node in
+                    node.deliver(events)
+                    if !stored.isEmpty { node.pluginsCommitted(stored) }
+                }
             }
         }
     }
@@ -217,15 +232,16 @@ public actor Node {
     ///   - configuration: the mesh's configuration.
     ///   - seed: `nil` in production (handshake ephemerals from the OS's secure source); a seed makes every choice
     ///     of the replica reproducible, for tests.
-    ///   - evidenceJudges: the evidence kinds the node accepts: the core's channel forks, plus those plug-ins
-    ///     register.
+    ///   - evidenceJudges: the evidence kinds the node accepts; `nil` for the core's channel forks plus those the
+    ///     node's plug-ins registered.
     /// - Throws: `EventLoopError` when the listen address cannot be bound.
     public func startMesh(
         _ configuration: MeshConfiguration,
         seed: UInt64? = nil,
-        evidenceJudges: EvidenceJudges = EvidenceJudges()
+        evidenceJudges: EvidenceJudges? = nil
     ) throws(EventLoopError) {
         precondition(mesh == nil, "the mesh is already running")
+        let evidenceJudges = evidenceJudges ?? pluginHost.registry.evidenceJudges
         let mesh = Mesh(
             configuration: configuration,
             loop: loop,
@@ -302,7 +318,7 @@ public actor Node {
     public static let coreTopics: Set<String> = ["blob", "evidence", "chain", "peer"]
 
     /// The topics `GET /v1/events` serves: the core's and those components registered (an open set).
-    public private(set) var eventTopics: Set<String> = Node.coreTopics
+    public private(set) var eventTopics: Set<String>
 
     /// Registers event topics a component (a plug-in) appends to the event log.
     /// - Parameter topics: topic names, each valid as `StoredEvent.isValidCustomTopic` says.

@@ -78,6 +78,16 @@ struct NodeCommand: AsyncParsableCommand {
         }
         let node = Node(configuration: configuration, identity: identity, store: store, loop: loop)
         do {
+            // Plug-ins see every stored blob before the mesh brings new ones (none are loaded yet: the quorum comes
+            // with its genesis).
+            try await node.startPlugins()
+        } catch {
+            await node.beginShutdown()
+            store.close()
+            loop.shutdown()
+            throw CLIError("cannot replay the store to the plug-ins: \(error)")
+        }
+        do {
             try await node.startMesh(configuration.mesh)
         } catch {
             await node.beginShutdown()

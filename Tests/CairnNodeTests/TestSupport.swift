@@ -26,6 +26,7 @@ func withNode<T>(
     in directory: String,
     identity: SigningKey = testKey(9),
     channelRules: ChannelRules = ChannelRules(),
+    plugins: [any Plugin] = [],
     configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: (Node) async throws -> T
 ) async throws -> T {
@@ -40,7 +41,8 @@ func withNode<T>(
         identity: identity,
         store: store,
         loop: loop,
-        channelRules: channelRules
+        channelRules: channelRules,
+        plugins: plugins
     )
     do {
         let result = try await body(node)
