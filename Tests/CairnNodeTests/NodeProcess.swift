@@ -71,11 +71,13 @@ final class NodeProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Whether the process holds a descriptor for the TCP connection between its `localPort` and a peer's
-    /// `remotePort` on 127.0.0.1 (from /proc/net/tcp and /proc/PID/fd; `false` when unavailable).
+    /// `remotePort` on the loopback (from /proc/net/tcp, /proc/net/tcp6 — an IPv4 connection accepted on a
+    /// dual-stack socket is listed there — and /proc/PID/fd; `false` when unavailable).
     func holdsConnection(localPort: Int, remotePort: Int) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        let table = ["/proc/net/tcp", "/proc/net/tcp6"].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            .joined(separator: "\n")
         let suffix = { (port: Int) in ":" + String(format: "%04X", port) }
-        let inodes = table.split(separator: "\n").dropFirst().compactMap { line -> String? in
+        let inodes = table.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
             guard fields.count > 9, fields[1].hasSuffix(suffix(localPort)), fields[2].hasSuffix(suffix(remotePort))
             else { return nil }
