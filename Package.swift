@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP",
+                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnProtocol", "CairnQuorum",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -13,6 +13,9 @@ extension NodeConfiguration {
         # listen = "0.0.0.0:7700"
         # Bootstrap peers, "host:port" each.
         # peers = []
+        # genesis: the path of a quorum network's genesis file (Docs/QUORUM.md; no default). The node then runs the
+        # quorum plug-in, and the genesis hash goes into the network key, so only nodes with the same genesis connect.
+        # Also `cairn node --genesis FILE`.
 
         [api]
         # HTTP API listen address. Keep it on loopback unless a proxy guards it; POSTs need the bearer token in api.token.

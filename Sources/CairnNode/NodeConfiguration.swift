@@ -39,6 +39,10 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var pingTimeoutMilliseconds: UInt64 = 30_000
     /// Set reconciliation (`[sync]`).
     public var sync = Replica.SyncConfiguration()
+    /// The genesis file of a quorum network (`node.genesis`, or `cairn node --genesis`); `nil` for a plain mesh.
+    public var genesisPath: String?
+    /// The loaded genesis's hash, which goes into the network key; set by whoever loads the genesis.
+    public var genesisHash: [UInt8]?
 
     /// What the mesh driver runs with.
     public var mesh: MeshConfiguration {
@@ -52,7 +56,8 @@ public struct NodeConfiguration: Equatable, Sendable {
             maxBlobBytes: maxBlobBytes,
             pingIntervalMilliseconds: pingIntervalMilliseconds,
             pingTimeoutMilliseconds: pingTimeoutMilliseconds,
-            sync: sync
+            sync: sync,
+            genesisHash: genesisHash
         )
     }
 
@@ -104,6 +109,12 @@ public struct NodeConfiguration: Equatable, Sendable {
             if let value = node.listen { listen = try Self.hostPort(value, key: "node.listen") }
             if let values = node.peers {
                 peers = try values.map { value throws(ConfigError) in try Self.hostPort(value, key: "node.peers") }
+            }
+            if let value = node.genesis {
+                guard !value.isEmpty else {
+                    throw .invalidValue(key: "node.genesis", value: "\"\"", reason: "a file path")
+                }
+                genesisPath = value
             }
         }
         if let api = file.api {
@@ -276,6 +287,7 @@ struct ConfigFile: Decodable {
         var network: String?
         var listen: String?
         var peers: [String]?
+        var genesis: String?
     }
     struct API: Decodable {
         var listen: String?

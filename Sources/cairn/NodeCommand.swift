@@ -2,6 +2,8 @@ import ArgumentParser
 import CairnCore
 import CairnHTTP
 import CairnNode
+import CairnProtocol
+import CairnQuorum
 import CairnStore
 import Foundation
 import Hummingbird
@@ -31,6 +33,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("peer"), help: "Bootstrap peer host:port (repeatable).")
     var peers: [String] = []
 
+    @Option(help: "Genesis file of a quorum network (runs the quorum plug-in; overrides node.genesis).")
+    var genesis: String?
+
     func run() async throws {
         let directory = DataDirectory.resolve(data.path)
         var configuration = try loadConfiguration(directory)
@@ -46,6 +51,11 @@ struct NodeCommand: AsyncParsableCommand {
         factory.nameAndLabelSanitizer = PrometheusNames.sanitize
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "cairn")
+
+        let plugins = try loadPlugins(&configuration)
+        if let hash = configuration.genesisHash {
+            logger.info("quorum network", metadata: ["genesis": "\(Hex.encode(hash))"])
+        }
 
         let identity: SigningKey
         let token: String
@@ -76,7 +86,7 @@ struct NodeCommand: AsyncParsableCommand {
             store.close()
             throw CLIError("cannot start the event loop: \(error)")
         }
-        let node = Node(configuration: configuration, identity: identity, store: store, loop: loop)
+        let node = Node(configuration: configuration, identity: identity, store: store, loop: loop, plugins: plugins)
         do {
             // Plug-ins see every stored blob before the mesh brings new ones (none are loaded yet: the quorum comes
             // with its genesis).
@@ -150,6 +160,27 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.listen = listenAddress ?? configuration.listen
         configuration.api = apiAddress ?? configuration.api
         if !peerAddresses.isEmpty { configuration.peers = peerAddresses }
+        if let genesis { configuration.genesisPath = genesis }
+    }
+
+    /// The plug-ins the configuration asks for: the quorum when a genesis is given (its hash then goes into the
+    /// network key). This is the one place the quorum is loaded.
+    private func loadPlugins(_ configuration: inout NodeConfiguration) throws -> [any Plugin] {
+        guard let path = configuration.genesisPath else { return [] }
+        let genesis: Genesis
+        do {
+            genesis = try Genesis(contentsOfFile: path)
+        } catch {
+            throw CLIError("\(path): \(error)")
+        }
+        guard genesis.network == configuration.network else {
+            throw CLIError(
+                "\(path) is the genesis of network \"\(genesis.network)\", but this node is on \"\(configuration.network)\" "
+                    + "(node.network)"
+            )
+        }
+        configuration.genesisHash = genesis.hash.bytes
+        return [QuorumPlugin(genesis: genesis)]
     }
 
     func validate() throws {

@@ -85,6 +85,7 @@ import Testing
         "[peers]\nping_interval_ms = 0",
         "[peers]\nping_timeout_ms = 5000",
         "[peers]\nping_interval_ms = 20000\nping_timeout_ms = 20000",
+        "[node]\ngenesis = \"\"",
         "[sync]\ninterval_ms = 0",
         "[sync]\nframe_limit_bytes = 100",
         "[sync]\nframe_limit_bytes = 1000000",

@@ -24,6 +24,8 @@ public struct MeshConfiguration: Sendable {
     public var pingTimeoutMilliseconds: UInt64
     /// Set reconciliation.
     public var sync: Replica.SyncConfiguration
+    /// The hash of the network's genesis, when it has one (a quorum network); it goes into the network key.
+    public var genesisHash: [UInt8]?
 
     /// Assembles the configuration.
     public init(
@@ -36,7 +38,8 @@ public struct MeshConfiguration: Sendable {
         maxBlobBytes: Int,
         pingIntervalMilliseconds: UInt64 = 10_000,
         pingTimeoutMilliseconds: UInt64 = 30_000,
-        sync: Replica.SyncConfiguration = Replica.SyncConfiguration()
+        sync: Replica.SyncConfiguration = Replica.SyncConfiguration(),
+        genesisHash: [UInt8]? = nil
     ) {
         self.network = network
         self.listen = listen
@@ -48,6 +51,7 @@ public struct MeshConfiguration: Sendable {
         self.pingIntervalMilliseconds = pingIntervalMilliseconds
         self.pingTimeoutMilliseconds = pingTimeoutMilliseconds
         self.sync = sync
+        self.genesisHash = genesisHash
     }
 
     /// The replica core's configuration.
@@ -63,6 +67,7 @@ public struct MeshConfiguration: Sendable {
         replica.pingIntervalMilliseconds = pingIntervalMilliseconds
         replica.pingTimeoutMilliseconds = pingTimeoutMilliseconds
         replica.sync = sync
+        replica.genesisHash = genesisHash
         return replica
     }
 }

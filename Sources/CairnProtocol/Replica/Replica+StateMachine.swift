@@ -77,7 +77,7 @@ extension Replica {
             )
             connectionConfiguration = Connection.Configuration(
                 handshake: Handshake.Configuration(
-                    networkKey: NetworkKey(networkName: configuration.network),
+                    networkKey: NetworkKey(networkName: configuration.network, genesisHash: configuration.genesisHash),
                     localKey: identity,
                     timeoutMilliseconds: configuration.handshakeTimeoutMilliseconds
                 ),

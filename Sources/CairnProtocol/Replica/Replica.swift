@@ -6,6 +6,8 @@ public enum Replica {
     public struct Configuration: Sendable {
         /// The mesh name; it derives the network key.
         public var network: String
+        /// The hash of the network's genesis, when it has one; it goes into the network key.
+        public var genesisHash: [UInt8]?
         /// Gossip parameters.
         public var gossip: GossipConfiguration
         /// Peer-management parameters.
