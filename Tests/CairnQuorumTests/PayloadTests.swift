@@ -216,7 +216,7 @@ import Testing
 
     @Test(arguments: 0..<8)
     func randomBytesAreCanonicalOrATypedError(seed: UInt64) {
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         for channel in QuorumChannel.all {
             for _ in 0..<200 {
                 let length = Int.random(in: 0...300, using: &random)

@@ -9,7 +9,7 @@ struct RandomQuorumRun {
     let genesis: Genesis
     private(set) var world: QuorumWorld
     private(set) var state: QuorumState
-    private var random: SplitMix64
+    private var random: SeededRandom
     private var slips: [SignedBlob] = []
     private var candidacies: [SignedBlob] = []
     /// Keys 1…7 hold stake; key 8 does not.
@@ -17,7 +17,7 @@ struct RandomQuorumRun {
     static let byPublicKey = Dictionary(uniqueKeysWithValues: keys.map { ($0.publicKey, $0) })
 
     init(seed: UInt64, steps: Int = 60) {
-        random = SplitMix64(seed: seed)
+        random = SeededRandom(seed: seed)
         genesis = ruleGenesis(epochLength: 2 + seed % 4)
         world = QuorumWorld(genesis: genesis)
         state = QuorumState(genesis: genesis)
@@ -127,7 +127,7 @@ struct QuorumOutcome: Equatable, CustomStringConvertible {
         var batch = QuorumState(genesis: run.genesis)
         batch.apply(contentsOf: blobs)
         #expect(QuorumOutcome(batch) == reference)
-        var random = SplitMix64(seed: seed &* 0x9E37_79B9 &+ 1)
+        var random = SeededRandom(seed: seed &* 0x9E37_79B9 &+ 1)
         for _ in 0..<Self.ordersPerSeed {
             var input = blobs
             for _ in 0..<Int.random(in: 0...blobs.count / 4, using: &random) {
@@ -147,7 +147,7 @@ struct QuorumOutcome: Equatable, CustomStringConvertible {
     func lateSlipsAndCandidaciesChangeNoPastElection(seed: UInt64) {
         let run = RandomQuorumRun(seed: seed)
         var world = run.world
-        var random = SplitMix64(seed: seed ^ 0x5EED)
+        var random = SeededRandom(seed: seed ^ 0x5EED)
         for _ in 0..<5 {
             let holder = RandomQuorumRun.keys[Int.random(in: 0..<7, using: &random)]
             let candidate = RandomQuorumRun.keys[Int.random(in: 0..<8, using: &random)]

@@ -57,7 +57,7 @@ struct ChainModel {
 
 /// Blobs of a few channels with forks, holes and prevs that name blobs never stored, from a seed.
 func randomChannelBlobs(seed: UInt64) -> [SignedBlob] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SeededRandom(seed: seed)
     var all: [SignedBlob] = []
     for (keyByte, name) in [(UInt8(21), "a"), (21, "b"), (22, "a")] {
         let key = testKey(keyByte)
@@ -104,7 +104,7 @@ func randomChannelBlobs(seed: UInt64) -> [SignedBlob] {
 func putAndCheck(
     _ blobs: [SignedBlob],
     into store: BlobStore,
-    rng: inout SeededGenerator,
+    rng: inout SeededRandom,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> [StoredEvent] {
     var stored: [SignedBlob] = []
@@ -219,7 +219,7 @@ func expectEventLogKeepsChains(
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
     func arrivalOrderDoesNotChangeTheIndex(seed: UInt64) async throws {
         let blobs = randomChannelBlobs(seed: 0xC4A1_0000 + seed)
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let orders: [[SignedBlob]] = [
             blobs,
             blobs.reversed(),
@@ -328,7 +328,7 @@ func expectEventLogKeepsChains(
 
     @Test func schemaTwoStoreIsUpgradedToTheSameChainIndex() async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0xC4A1_0100)
+            var rng = SeededRandom(seed: 0xC4A1_0100)
             var blobs: [SignedBlob] = []
             var seen: Set<BlobID> = []
             // Seeds share keys and channel names, so some blobs repeat: keep each once.

@@ -61,7 +61,7 @@ import Testing
     @Test(arguments: Damage.allCases)
     func damagedPageIsCorrupt(damage: Damage) async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0201)
+            var rng = SeededRandom(seed: 0x5EED_0201)
             let fixture = try IndexFixture(path: path, capacities: (4, 3))
             let model = Set((0..<300).map { _ in randomSyncItem(&rng) }).sorted()
             try fixture.insert(model.shuffled(using: &rng))

@@ -9,7 +9,7 @@ import Testing
 @Suite struct ReconciliationIndexStoreTests {
     /// Blobs of several authors over five seconds: many share a second, some a millisecond.
     static func blobs(count: Int, seed: UInt64) -> [SignedBlob] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         return (1...count).map { index in
             makeBlob(
                 key: testKey(UInt8(20 + index % 4)),
@@ -27,7 +27,7 @@ import Testing
 
     @Test func putsFillTheIndexOnceAcrossReopen() async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0101)
+            var rng = SeededRandom(seed: 0x5EED_0101)
             let blobs = Self.blobs(count: 1500, seed: 0x5EED_0102)
             let configuration = StoreConfiguration(directory: path)
             var store = try BlobStore(configuration: configuration)
@@ -80,7 +80,7 @@ import Testing
 
     @Test func schemaOneStoreIsUpgradedToTheSameIndex() async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0104)
+            var rng = SeededRandom(seed: 0x5EED_0104)
             let blobs = Self.blobs(count: 2500, seed: 0x5EED_0105)
             let configuration = StoreConfiguration(directory: path)
             let fresh = try BlobStore(configuration: configuration)

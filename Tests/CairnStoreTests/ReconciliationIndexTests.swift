@@ -12,7 +12,7 @@ import Testing
     @Test(arguments: capacities)
     func randomInsertsMatchASortedArrayAcrossReopen(capacities: (leaf: Int, inner: Int)?) async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0001)
+            var rng = SeededRandom(seed: 0x5EED_0001)
             let fixture = try IndexFixture(path: path, capacities: capacities)
             var model: [SyncItem] = []
             var modelSet: Set<SyncItem> = []
@@ -38,7 +38,7 @@ import Testing
 
     @Test func ascendingAndDescendingInsertsMatchTheModel() async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0002)
+            var rng = SeededRandom(seed: 0x5EED_0002)
             let fixture = try IndexFixture(path: path, capacities: (4, 3))
             let items = Set((0..<600).map { _ in randomSyncItem(&rng) }).sorted()
             try fixture.insert(Array(items[0..<300]))
@@ -49,7 +49,7 @@ import Testing
 
     @Test func manyItemsInOneSecondWithSharedPrefixes() async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0003)
+            var rng = SeededRandom(seed: 0x5EED_0003)
             let fixture = try IndexFixture(path: path, capacities: (6, 4))
             // 31 equal bytes, then one that differs: keys that differ only in their last byte.
             let items = (0...255).map { last in
@@ -88,7 +88,7 @@ import Testing
 
     @Test func ranksOutsideTheSetThrow() async throws {
         try await withTemporaryDirectory { path in
-            var rng = SeededGenerator(seed: 0x5EED_0004)
+            var rng = SeededRandom(seed: 0x5EED_0004)
             let fixture = try IndexFixture(path: path, capacities: (3, 3))
             try fixture.insert((0..<50).map { _ in randomSyncItem(&rng) })
             try fixture.withSnapshot { (snapshot) throws in

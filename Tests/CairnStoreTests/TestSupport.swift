@@ -123,23 +123,6 @@ func waitUntil(seconds: Int = 30, _ condition: () -> Bool) async throws {
     }
 }
 
-/// SplitMix64: a seeded generator, so a failing random test fails the same way again.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// An LMDB environment holding only a reconciliation index, for tests of the index without blobs.
 final class IndexFixture {
     let path: String
@@ -201,7 +184,7 @@ final class IndexFixture {
 }
 
 /// Random items in few seconds with ids that often share long prefixes, so keys differ late.
-func randomSyncItem(_ rng: inout SeededGenerator) -> SyncItem {
+func randomSyncItem(_ rng: inout SeededRandom) -> SyncItem {
     let seconds: [UInt64] = [0, 1, 1_700_000_000, 1_700_000_001, 1_700_000_002, UInt64.max - 1]
     let timestamp =
         rng.next() % 4 == 0 ? rng.next() % 2_000_000_000 : seconds[Int(rng.next() % UInt64(seconds.count))]
@@ -227,7 +210,7 @@ func expectMatches(
     _ storage: ReconciliationSnapshot,
     _ model: [SyncItem],
     probes: Int,
-    rng: inout SeededGenerator,
+    rng: inout SeededRandom,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let n = model.count

@@ -10,24 +10,12 @@ import Synchronization
 // the index in one pass. Prints Markdown tables. Usage: ReconciliationIndexBench [N]. The store runs with MDB_NOSYNC
 // (`durable = false`): fsync time is the disk's, not the index's.
 
-/// SplitMix64, so every run inserts and queries the same items.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 let itemCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 1_000_000
 let batchSize = StoreConfiguration.defaultMaxBatchBlobs
 let queryCount = 20_000
 let clock = ContinuousClock()
 
-func randomID(_ rng: inout SeededGenerator) -> BlobID {
+func randomID(_ rng: inout SeededRandom) -> BlobID {
     var bytes = [UInt8]()
     bytes.reserveCapacity(32)
     for _ in 0..<4 { withUnsafeBytes(of: rng.next()) { bytes.append(contentsOf: $0) } }
@@ -53,7 +41,7 @@ enum Order: String, CaseIterable {
 }
 
 func items(_ order: Order) -> [SyncItem] {
-    var rng = SeededGenerator(state: 42)
+    var rng = SeededRandom(seed: 42)
     let base: UInt64 = 1_700_000_000
     var items = (0..<itemCount).map { index in
         SyncItem(timestamp: base + UInt64(index) / 10 + rng.next() % 60, id: randomID(&rng))
@@ -88,7 +76,7 @@ for order in Order.allCases {
     let footprint = try store.reconciliationIndexFootprint()
     precondition(footprint.items == itemCount, "every item is new")
 
-    var rng = SeededGenerator(state: 7)
+    var rng = SeededRandom(seed: 7)
     var snapshots: [Duration] = []
     var accumulators: [Duration] = []
     var bounds: [Duration] = []

@@ -51,7 +51,7 @@ enum SyncReconcile {
         ]
         var results: [String: [Outcome]] = [:]
         for seed in 1...seedCount {
-            var generator = SplitMix64(seed: UInt64(seed))
+            var generator = SeededRandom(seed: UInt64(seed))
             let base = SortedSyncItems((0..<itemCount).map { _ in randomItem(&generator) })
             for difference in differences {
                 var larger = base
@@ -129,7 +129,7 @@ enum SyncReconcile {
         return outcome
     }
 
-    static func randomItem(_ generator: inout SplitMix64) -> SyncItem {
+    static func randomItem(_ generator: inout SeededRandom) -> SyncItem {
         var id: [UInt8] = []
         id.reserveCapacity(32)
         for _ in 0..<4 { withUnsafeBytes(of: generator.next()) { id.append(contentsOf: $0) } }
@@ -147,20 +147,5 @@ enum SyncReconcile {
         var time = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-}
-
-/// SplitMix64, for seeded sets.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,13 +1,13 @@
 /// SplitMix64: a small, seeded, platform-independent generator, so the same seed gives the same mesh choices on
 /// every toolchain.
-struct SeededRandom: RandomNumberGenerator, Sendable {
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A generator whose whole output is determined by `seed`.
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
     /// The next 64 random bits.
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,13 +16,13 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A value in `0..<bound` (Lemire's multiply-high reduction; `bound` must be positive).
-    mutating func below(_ bound: Int) -> Int {
+    public mutating func below(_ bound: Int) -> Int {
         precondition(bound > 0, "empty range")
         return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 
     /// Fisher-Yates with this generator (not the standard library's shuffle, whose algorithm may change).
-    mutating func shuffle<Element>(_ elements: inout [Element]) {
+    public mutating func shuffle<Element>(_ elements: inout [Element]) {
         guard elements.count > 1 else { return }
         for index in 0..<(elements.count - 1) {
             elements.swapAt(index, index + below(elements.count - index))
@@ -30,7 +30,7 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// Up to `count` elements of `elements`, chosen uniformly without replacement, in the order drawn.
-    mutating func choose<Element>(_ count: Int, from elements: [Element]) -> [Element] {
+    public mutating func choose<Element>(_ count: Int, from elements: [Element]) -> [Element] {
         var pool = elements
         let taken = min(count, pool.count)
         for index in 0..<taken {
