@@ -205,7 +205,7 @@ public struct APIServer: Sendable {
                 author: author,
                 channel: name.value,
                 completeThrough: height,
-                blobs: entries.map(ChannelBlobJSON.init),
+                blobs: entries.map(BlobJSON.init),
                 next: (entries.last?.cursor ?? after).description
             )
         )

@@ -12,6 +12,9 @@ struct BlobJSON: Codable, Sendable {
     let timestamp: UInt64
     let size: Int
     var payload: String?
+    /// Only in channel listings: `true` when `prev` names none of the blobs stored at seq − 1 (the blob is listed,
+    /// but not linked).
+    var prevMismatch: Bool?
 
     init(_ blob: SignedBlob, includePayload: Bool = false) {
         id = blob.id
@@ -23,29 +26,10 @@ struct BlobJSON: Codable, Sendable {
         size = blob.payload.count
         payload = includePayload ? Data(blob.payload).base64EncodedString() : nil
     }
-}
 
-/// One blob of `GET /v1/channels/{author}/{name}`: its metadata and whether its `prev` contradicts its channel.
-struct ChannelBlobJSON: Codable, Sendable {
-    let id: BlobID
-    let author: PublicKey
-    let channel: String
-    let seq: UInt64
-    let prev: BlobID
-    let timestamp: UInt64
-    let size: Int
-    /// `true`: `prev` names none of the blobs stored at seq − 1 (the blob is listed, but not linked).
-    let prevMismatch: Bool
-
+    /// A channel listing's entry.
     init(_ entry: ChannelEntry) {
-        let blob = entry.blob
-        id = blob.id
-        author = blob.author
-        channel = blob.channel.value
-        seq = blob.seq
-        prev = blob.prev
-        timestamp = blob.timestamp
-        size = blob.payload.count
+        self.init(entry.blob)
         prevMismatch = entry.prevMismatch
     }
 }
@@ -56,7 +40,7 @@ struct ChannelPageJSON: Codable, Sendable {
     let channel: String
     /// Every seq from 1 to this one has a linked blob; 0 when seq 1 is not stored.
     let completeThrough: UInt64
-    let blobs: [ChannelBlobJSON]
+    let blobs: [BlobJSON]
     /// The `after` of the next page: the last blob's `SEQ.ID`, or the request's `after` when the page is empty.
     let next: String
 }

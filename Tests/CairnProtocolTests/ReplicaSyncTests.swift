@@ -12,6 +12,19 @@ struct ReplicaSyncTests {
         tags.map { ReplicaFixture.blob(tag: $0 * 997) }
     }
 
+    /// A replica and a hand-driven peer connected to it that has sent `hello`.
+    private static func greetedPeer(seed: UInt64) throws -> (ReplicaNode, HostilePeer) {
+        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: seed))
+        var (peer, _) = try HostilePeer.connect(
+            to: &node,
+            key: ReplicaFixture.nodeKey(9),
+            from: ReplicaFixture.address(9),
+            now: ReplicaFixture.start
+        )
+        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        return (node, peer)
+    }
+
     @Test func twoReplicasHoldingDifferentBlobsConvergeOnConnect() throws {
         let shared = Self.blobs(1...5)
         let onlyA = Self.blobs(100...129)
@@ -66,14 +79,7 @@ struct ReplicaSyncTests {
     }
 
     @Test func aMalformedSyncRequestIsAnOffenceAndStoresNothing() throws {
-        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 2))
-        var (peer, _) = try HostilePeer.connect(
-            to: &node,
-            key: ReplicaFixture.nodeKey(9),
-            from: ReplicaFixture.address(9),
-            now: ReplicaFixture.start
-        )
-        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        var (node, peer) = try Self.greetedPeer(seed: 2)
         // Negentropy V1's version byte, then a range whose mode is 7.
         let actions = try peer.send(.syncRequest([0x61, 0x00, 0x07]), to: &node, now: ReplicaFixture.start)
         #expect(actions.offences.contains(.malformedFrame))
@@ -81,14 +87,7 @@ struct ReplicaSyncTests {
     }
 
     @Test func anAnswerOfAnotherNegentropyVersionGetsTheVersionByteBack() throws {
-        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 3))
-        var (peer, _) = try HostilePeer.connect(
-            to: &node,
-            key: ReplicaFixture.nodeKey(9),
-            from: ReplicaFixture.address(9),
-            now: ReplicaFixture.start
-        )
-        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        var (node, peer) = try Self.greetedPeer(seed: 3)
         _ = try peer.readAll(from: &node, now: ReplicaFixture.start)
         let actions = try peer.send(.syncRequest([0x62]), to: &node, now: ReplicaFixture.start)
         #expect(actions.offences.isEmpty)
@@ -96,14 +95,7 @@ struct ReplicaSyncTests {
     }
 
     @Test func floodingSyncRequestsIsSpam() throws {
-        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 4))
-        var (peer, _) = try HostilePeer.connect(
-            to: &node,
-            key: ReplicaFixture.nodeKey(9),
-            from: ReplicaFixture.address(9),
-            now: ReplicaFixture.start
-        )
-        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        var (node, peer) = try Self.greetedPeer(seed: 4)
         let limit = node.replica.configuration.sync.maxRequestsPerHeartbeat
         var offences: [PeerManager.Offence] = []
         for _ in 0...limit {
@@ -114,15 +106,8 @@ struct ReplicaSyncTests {
     }
 
     @Test func aResponseToNoOpenRoundIsIgnored() throws {
-        var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 5))
-        var (peer, _) = try HostilePeer.connect(
-            to: &node,
-            key: ReplicaFixture.nodeKey(9),
-            from: ReplicaFixture.address(9),
-            now: ReplicaFixture.start
-        )
         // The replica opened a round when the peer came up; answering it ends it, and a second answer is stray.
-        try peer.send(.hello(listenPort: 0), to: &node, now: ReplicaFixture.start)
+        var (node, peer) = try Self.greetedPeer(seed: 5)
         #expect(try peer.readAll(from: &node, now: ReplicaFixture.start).contains { $0.type == .syncRequest })
         try peer.send(.syncResponse([0x61]), to: &node, now: ReplicaFixture.start)
         let stray = try peer.send(.syncResponse([0x61]), to: &node, now: ReplicaFixture.start)
