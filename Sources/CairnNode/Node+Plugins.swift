@@ -11,15 +11,18 @@ struct PluginReplay {
     var pendingSet: Set<BlobID> = []
     /// Pending ids the replay already fed.
     var replayed: Set<BlobID> = []
+    /// `evidence` events committed during the replay, in sequence order.
+    var pendingEvidence: [StoredEvent] = []
 }
 
 extension Node {
     /// The loaded plug-ins' names.
     public var pluginNames: [String] { pluginHost.names }
 
-    /// Feeds every stored blob to the plug-ins, in (timestamp, id) order, then every blob committed meanwhile, and
-    /// switches them to live feeding: each stored blob reaches each plug-in exactly once in this process. Call it
-    /// once, after the node is created; blobs committed before it are held back until it runs.
+    /// Feeds every stored blob to the plug-ins, in (timestamp, id) order, then every recorded evidence, in record
+    /// order, then the blobs and evidence committed meanwhile, and switches them to live feeding: each stored blob and
+    /// each recorded evidence reaches each plug-in exactly once in this process, evidence after its blobs. Call it
+    /// once, after the node is created; blobs and evidence committed before it are held back until it runs.
     /// - Throws: a `StoreError` when the store cannot be read.
     public func startPlugins() async throws {
         guard pluginReplay != nil else { return }
@@ -27,6 +30,9 @@ extension Node {
             pluginReplay = nil
             return
         }
+        // Evidence recorded up to here is replayed from the log; its blobs were committed with it or before, so they
+        // are in the blob replay. Later evidence comes through the commits, after their blobs.
+        let evidenceBound = try store.stats().lastEventSeq
         var after: (timestamp: UInt64, id: BlobID)?
         var replayedCount = 0
         while true {
@@ -42,11 +48,65 @@ extension Node {
             // Let commits and requests in between pages.
             await Task.yield()
         }
+        let replayedEvidence = try await replayEvidence(through: evidenceBound)
         let replay = pluginReplay!
         pluginReplay = nil
         for id in replay.pending where !replay.replayed.contains(id) { feed(id) }
+        pluginsRecorded(replay.pendingEvidence)
         perform(pluginHost.replayed(now: clock()))
-        logger.info("plug-ins started", metadata: ["plugins": "\(pluginHost.names)", "replayed": "\(replayedCount)"])
+        logger.info(
+            "plug-ins started",
+            metadata: [
+                "plugins": "\(pluginHost.names)", "replayed": "\(replayedCount)",
+                "replayedEvidence": "\(replayedEvidence)",
+            ]
+        )
+    }
+
+    /// Feeds the evidence of every `evidence` event up to `bound` to the plug-ins, in sequence order.
+    /// - Returns: how many were fed.
+    private func replayEvidence(through bound: UInt64) async throws -> Int {
+        var cursor: UInt64 = 0
+        var count = 0
+        while cursor < bound {
+            let page = try store.events(after: cursor, limit: 1_000)
+            guard let last = page.last else { break }
+            for event in page where event.seq <= bound {
+                guard case .evidence(let id) = event.kind else { continue }
+                feedEvidence(id)
+                count += 1
+            }
+            cursor = last.seq
+            // Let commits and requests in between pages.
+            await Task.yield()
+        }
+        pluginEvidenceFedThrough = max(pluginEvidenceFedThrough, bound)
+        return count
+    }
+
+    /// `evidence` events a commit appended: to the plug-ins at once (unless the replay fed them), or after the replay.
+    func pluginsRecorded(_ events: [StoredEvent]) {
+        guard pluginReplay == nil else {
+            pluginReplay!.pendingEvidence += events
+            return
+        }
+        for event in events where event.seq > pluginEvidenceFedThrough {
+            pluginEvidenceFedThrough = event.seq
+            guard case .evidence(let id) = event.kind else { continue }
+            feedEvidence(id)
+        }
+    }
+
+    private func feedEvidence(_ id: EvidenceID) {
+        do {
+            guard let evidence = try store.evidence(id) else { return }
+            perform(pluginHost.recorded(evidence, now: clock()))
+        } catch {
+            logger.error(
+                "cannot read recorded evidence for the plug-ins",
+                metadata: ["id": "\(id)", "error": "\(error)"]
+            )
+        }
     }
 
     /// Blobs a commit stored: to the plug-ins at once, or after the replay.
@@ -102,11 +162,25 @@ extension Node {
                     }
                 }
             case .recordEvidence(let evidence):
-                // Recording evidence of a plug-in's kind in the store comes with the quorum plug-in.
-                logger.warning(
-                    "a plug-in built evidence; recording plug-in evidence is not supported yet",
-                    metadata: ["plugin": "\(request.plugin)", "evidence": "\(evidence.id)"]
-                )
+                // Peers drop evidence that no judge here accepts; a plug-in must register the kinds it records.
+                guard pluginHost.registry.evidenceJudges.accepts(evidence) else {
+                    logger.error(
+                        "a plug-in recorded evidence that no judge accepts",
+                        metadata: ["plugin": "\(request.plugin)", "evidence": "\(evidence)"]
+                    )
+                    continue
+                }
+                Task {
+                    do {
+                        let recorded = try await self.store.record([evidence])
+                        self.floodRecordedEvidence(recorded)
+                    } catch {
+                        self.logger.error(
+                            "cannot record a plug-in's evidence",
+                            metadata: ["plugin": "\(request.plugin)", "evidence": "\(evidence)", "error": "\(error)"]
+                        )
+                    }
+                }
             }
         }
     }

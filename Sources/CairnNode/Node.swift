@@ -40,6 +40,9 @@ public actor Node {
     var pluginHost: PluginHost
     /// While the stored blobs are replayed to the plug-ins: ids committed meanwhile, fed after the replay.
     var pluginReplay: PluginReplay? = PluginReplay()
+    /// The highest event sequence whose evidence the plug-ins were given (by the replay or live): each recorded
+    /// evidence reaches them once, whichever way it comes.
+    var pluginEvidenceFedThrough: UInt64 = 0
     private var nextSubscriberID = 0
     private var acceptingWork = true
     private let shutdownFlag = Atomic<Bool>(false)
@@ -82,10 +85,12 @@ public actor Node {
             // blob at once.
             let events = commit.events
             let stored = observesBlobs ? commit.storedBlobs : []
+            let recorded = observesBlobs ? commit.events.filter { $0.topic == StoredEvent.evidenceTopic } : []
             loop.execute { [weak self] in
                 self?.assumeIsolated { node in
                     node.deliver(events)
                     if !stored.isEmpty { node.pluginsCommitted(stored) }
+                    if !recorded.isEmpty { node.pluginsRecorded(recorded) }
                 }
             }
         }
@@ -256,6 +261,11 @@ public actor Node {
         )
         try mesh.start()
         self.mesh = mesh
+    }
+
+    /// Floods evidence the store recorded outside the mesh (a plug-in's) to the peers, when the mesh runs.
+    func floodRecordedEvidence(_ ids: [EvidenceID]) {
+        mesh?.evidenceRecorded(ids)
     }
 
     /// The bound peer-to-peer port, once the mesh runs.

@@ -41,6 +41,12 @@ struct BatchWriter: Sendable {
                         results.append(try state.store(blob, into: &outcome))
                     }
                     outcome.results.append(.blobs(results))
+                case .evidence(let records, _):
+                    var recorded: [EvidenceID] = []
+                    for evidence in records {
+                        recorded += try state.record(evidence, into: &outcome)
+                    }
+                    outcome.results.append(.evidence(recorded))
                 case .event(let topic, let data, _):
                     let event = try state.appendEvent(.custom(topic: topic, data: data), into: &outcome)
                     outcome.results.append(.event(event))
@@ -113,13 +119,38 @@ private struct TransactionState {
             let record = try storedData(txn.path, "fork evidence") { () throws(CoreError) in
                 try Evidence.channelFork(existing, blob)
             }
-            try txn.put(databases.evidence, evidenceID.bytes, record.encoding)
-            evidenceCount += 1
-            outcome.storedEvidence += 1
-            _ = try appendEvent(.evidence(evidenceID), into: &outcome)
-            evidence.append(evidenceID)
+            if try insert(record, into: &outcome) { evidence.append(evidenceID) }
         }
         return PutResult(id: id, outcome: .stored, evidence: evidence)
+    }
+
+    /// Stores both blobs of checked evidence as puts do (recording any channel fork they complete), then the evidence
+    /// itself unless it is already stored.
+    /// - Returns: every evidence newly recorded, in order: the forks the blobs completed, then `evidence` if new.
+    mutating func record(_ evidence: Evidence, into outcome: inout BatchWriter.Outcome) throws(StoreError)
+        -> [EvidenceID]
+    {
+        var recorded: [EvidenceID] = []
+        for blob in [evidence.first, evidence.second] {
+            recorded += try store(blob, into: &outcome).evidence
+        }
+        // Channel-fork evidence was recorded by the second put, if it was new.
+        if try insert(evidence, into: &outcome) { recorded.append(evidence.id) }
+        return recorded
+    }
+
+    /// Writes an evidence record, counts it and appends its `evidence` event, unless its id is already stored.
+    /// - Returns: `true` when it was new.
+    private mutating func insert(_ evidence: Evidence, into outcome: inout BatchWriter.Outcome) throws(StoreError)
+        -> Bool
+    {
+        guard try txn.put(databases.evidence, evidence.id.bytes, evidence.encoding, flags: MDB_NOOVERWRITE) else {
+            return false
+        }
+        evidenceCount += 1
+        outcome.storedEvidence += 1
+        _ = try appendEvent(.evidence(evidence.id), into: &outcome)
+        return true
     }
 
     /// Appends one event record with the next sequence.

@@ -136,6 +136,68 @@ public final class BlobStore: Sendable {
         committer.queue.enqueue(.blobs(blobs, reply: completion))
     }
 
+    /// Records evidence the caller has judged (the store does not judge kinds), with both of its blobs, `maxBatchBlobs`
+    /// / 2 evidence (at least one) per transaction.
+    ///
+    /// In its transaction each evidence stores its two blobs unless they are stored, exactly as `put` does (slots,
+    /// indexes, counters, `blob` and `chain` events, and any channel fork the pair completes), then the evidence unless
+    /// it is stored (with its `evidence` event). Recording stored evidence again changes nothing.
+    /// - Returns: every evidence newly recorded, in order: for each evidence, the channel forks its blobs completed,
+    ///   then the evidence itself when it was new; answered after the commit.
+    /// - Throws: `.invalidEvidence` when an evidence's encoding does not decode and verify as itself (a blob that does
+    ///   not verify or exceeds `maxPayloadBytes`, kind 0), before anything is queued; else as `put(_:)` (evidence
+    ///   of chunks committed before the failure stays recorded).
+    public func record(_ evidence: [Evidence]) async throws(StoreError) -> [EvidenceID] {
+        for item in evidence { try check(item) }
+        let chunkSize = maxEvidencePerRequest
+        var recorded: [EvidenceID] = []
+        for start in stride(from: 0, to: evidence.count, by: chunkSize) {
+            let chunk = Array(evidence[start..<min(start + chunkSize, evidence.count)])
+            let result = await withCheckedContinuation { continuation in
+                committer.queue.enqueue(.evidence(chunk, reply: { continuation.resume(returning: $0) }))
+            }
+            recorded += try result.get()
+        }
+        return recorded
+    }
+
+    /// Records evidence as `record(_:)` does, in one transaction, and calls `completion` on the writer thread once it
+    /// committed or failed, or at once on the caller's thread when the evidence is refused or the queue is full. For
+    /// event-driven callers; `completion` must return quickly.
+    /// - Parameter evidence: at most `maxBatchBlobs` / 2 (at least one).
+    public func record(
+        _ evidence: [Evidence],
+        completion: @escaping @Sendable (Result<[EvidenceID], StoreError>) -> Void
+    ) {
+        precondition(evidence.count <= maxEvidencePerRequest, "record(_:completion:) takes one batch at most")
+        do {
+            for item in evidence { try check(item) }
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        committer.queue.enqueue(.evidence(evidence, reply: completion))
+    }
+
+    /// The most evidence one write request holds: each stores up to two blobs.
+    var maxEvidencePerRequest: Int {
+        max(1, min(configuration.maxBatchBlobs, configuration.maxPendingWrites) / 2)
+    }
+
+    /// Refuses evidence whose encoding does not decode and verify as the same evidence (its blobs' signatures
+    /// included): a caller could have built it from unverified blobs or with kind 0.
+    private func check(_ evidence: Evidence) throws(StoreError) {
+        let decoded: Evidence
+        do {
+            decoded = try Evidence.decode(evidence.encoding, maxPayloadBytes: configuration.maxPayloadBytes)
+        } catch {
+            throw .invalidEvidence(id: evidence.id, error)
+        }
+        guard decoded.id == evidence.id else {
+            throw .invalidEvidence(id: evidence.id, .invalidEvidence(reason: "its encoding decodes as other evidence"))
+        }
+    }
+
     /// Opens the databases, growing the map while an upgrade finds it full.
     private static func openDatabases(in environment: LMDBEnvironment, logger: Logger) throws(StoreError)
         -> StoreDatabases

@@ -84,7 +84,7 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
         metrics.payloadBytes.increment(by: outcome.storedPayloadBytes)
         if outcome.storedEvidence > 0 {
             metrics.evidence.increment(by: outcome.storedEvidence)
-            logger.notice("recorded channel-fork evidence", metadata: ["count": "\(outcome.storedEvidence)"])
+            logger.notice("recorded evidence", metadata: ["count": "\(outcome.storedEvidence)"])
         }
         if outcome.prevMismatches > 0 {
             metrics.prevMismatches.increment(by: outcome.prevMismatches)

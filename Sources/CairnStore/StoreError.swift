@@ -12,6 +12,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case unsupportedSchema(found: UInt32, supported: UInt32)
     /// `put(encoding:)` was given bytes that do not decode or verify; nothing was stored.
     case invalidBlob(CoreError)
+    /// `record` was given evidence whose encoding does not decode and verify as the same evidence (a blob that does
+    /// not verify or is too large, kind 0); nothing of it was stored.
+    case invalidEvidence(id: EvidenceID, CoreError)
     /// The store was closed.
     case closed
     /// The write queue already holds `limit` blobs.

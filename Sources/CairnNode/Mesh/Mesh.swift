@@ -313,7 +313,6 @@ final class Mesh {
         let store = store
         store.put([blob]) { result in
             mesh.execute { mesh in
-                mesh.storesInFlight -= 1
                 if !mesh.stopped {
                     let outcome = result.map { results in
                         (results.first?.evidence ?? []).compactMap { try? store.evidence($0) }
@@ -321,13 +320,45 @@ final class Mesh {
                     .mapError { Replica.StoreFailure(detail: "\($0)") }
                     mesh.run(mesh.replica.committed(blob.id, result: outcome, now: mesh.clock()))
                 }
-                if mesh.storesInFlight == 0 {
-                    let waiting = mesh.whenStoresDrained
-                    mesh.whenStoresDrained = []
-                    for body in waiting { body() }
+                mesh.storeAnswered()
+            }
+        }
+    }
+
+    /// Records evidence the replica accepted from a peer, of a kind the store does not detect itself (a plug-in's),
+    /// so that it is listed, logged as an event, offered to new peers and fed to the plug-ins. The store checks its
+    /// two signatures again, so the call leaves the loop; the answer comes back to it.
+    private func record(_ evidence: Evidence) {
+        storesInFlight += 1
+        let mesh = LoopBound(self, loop: loop)
+        let store = store
+        DispatchQueue.global(qos: .userInitiated).async {
+            store.record([evidence]) { result in
+                mesh.execute { mesh in
+                    switch result {
+                    case .success(let recorded):
+                        // The replica flooded the evidence itself already (flooding it again sends nothing); a channel
+                        // fork its blobs completed is flooded here.
+                        mesh.evidenceRecorded(recorded)
+                    case .failure(let error):
+                        mesh.logger.warning(
+                            "could not record evidence",
+                            metadata: ["evidence": "\(evidence)", "error": "\(error)"]
+                        )
+                    }
+                    mesh.storeAnswered()
                 }
             }
         }
+    }
+
+    /// A put or record the mesh started was answered: runs the shutdown waiting for the last one.
+    private func storeAnswered() {
+        storesInFlight -= 1
+        guard storesInFlight == 0 else { return }
+        let waiting = whenStoresDrained
+        whenStoresDrained = []
+        for body in waiting { body() }
     }
 
     /// Reads stored evidence for a new peer off the loop.
@@ -385,6 +416,8 @@ final class Mesh {
             logger.notice("disconnecting a peer that does not read", metadata: ["peer": "\(key.hex.prefix(16))"])
         case .evidenceAccepted(let evidence):
             logger.notice("evidence received", metadata: ["evidence": "\(evidence)"])
+            // The store records a channel fork itself when the replica stores both blobs; other kinds are recorded here.
+            if evidence.kind != .channelFork { record(evidence) }
         case .evidenceDropped(let reason):
             logger.info("evidence dropped", metadata: ["reason": "\(reason)"])
         case .blobRefused(let id, let owner, let reason):
