@@ -142,15 +142,10 @@ extension Node {
                     )
                     continue
                 }
-                let store = store
-                let logger = logger
-                Task {
-                    do { _ = try await store.appendEvent(topic: topic, data: json) } catch {
-                        logger.error(
-                            "cannot append a plug-in event",
-                            metadata: ["topic": "\(topic)", "error": "\(error)"]
-                        )
-                    }
+                pluginEvents.append((topic, json))
+                if !pluginEventsDraining {
+                    pluginEventsDraining = true
+                    Task { await self.drainPluginEvents() }
                 }
             case .publish(let channel, let payload):
                 Task {
@@ -183,5 +178,15 @@ extension Node {
                 }
             }
         }
+    }
+
+    /// Appends the queued plug-in events in the order the plug-ins asked (a task per event could reorder them).
+    private func drainPluginEvents() async {
+        while let (topic, json) = pluginEvents.popFirst() {
+            do { _ = try await store.appendEvent(topic: topic, data: json) } catch {
+                logger.error("cannot append a plug-in event", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            }
+        }
+        pluginEventsDraining = false
     }
 }

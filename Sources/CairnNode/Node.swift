@@ -40,6 +40,9 @@ public actor Node {
     var pluginHost: PluginHost
     /// While the stored blobs are replayed to the plug-ins: ids committed meanwhile, fed after the replay.
     var pluginReplay: PluginReplay? = PluginReplay()
+    /// Plug-in events waiting to be appended, in the order asked; one drain task appends them one after another.
+    var pluginEvents: Deque<(topic: String, json: [UInt8])> = []
+    var pluginEventsDraining = false
     /// The highest event sequence whose evidence the plug-ins were given (by the replay or live): each recorded
     /// evidence reaches them once, whichever way it comes.
     var pluginEvidenceFedThrough: UInt64 = 0
