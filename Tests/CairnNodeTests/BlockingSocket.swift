@@ -30,16 +30,6 @@ final class BlockingSocket {
 
     deinit { close(descriptor) }
 
-    /// The local port the kernel gave this socket.
-    var localPort: Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// Writes every byte.
     func write(_ bytes: [UInt8]) throws {
         var offset = 0

@@ -1,10 +1,10 @@
 import CairnCore
 import Foundation
+import Testing
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-import Testing
 
 /// A quorum network's genesis, loaded by `cairn node --genesis`: its hash is part of the network key, so only nodes
 /// with the same genesis connect, and the quorum plug-in refuses malformed payloads on its channels.

@@ -19,9 +19,6 @@ final class HostilePeer {
     private let socket: BlockingSocket
     private var channel: SecureChannel?
 
-    /// The local port of this peer's connection.
-    var localPort: Int { socket.localPort }
-
     /// Connects and completes the handshake as `key` on the default network.
     init(host: String, port: Int, key: SigningKey, network: String = "cairn", receiveBufferBytes: Int32? = nil) throws {
         socket = try BlockingSocket(host: host, port: port, receiveBufferBytes: receiveBufferBytes)
@@ -77,8 +74,14 @@ final class HostilePeer {
     func isClosedByRemote(within timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            guard let bytes = try? socket.read() else { return true }
-            if bytes.isEmpty { return true }
+            do {
+                if try socket.read().isEmpty { return true }
+            } catch BlockingSocket.SocketError.failed(_, let code) where code == EAGAIN || code == EWOULDBLOCK {
+                // The read timed out: nothing arrived, which proves nothing; keep waiting until the deadline.
+                continue
+            } catch {
+                return true  // reset by the remote
+            }
         }
         return false
     }

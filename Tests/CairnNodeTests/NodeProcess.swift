@@ -70,26 +70,6 @@ final class NodeProcess: @unchecked Sendable {
     /// The process id.
     var pid: Int32 { process.processIdentifier }
 
-    /// Whether the process holds a descriptor for the TCP connection between its `localPort` and a peer's
-    /// `remotePort` on the loopback (from /proc/net/tcp, /proc/net/tcp6 — an IPv4 connection accepted on a
-    /// dual-stack socket is listed there — and /proc/PID/fd; `false` when unavailable).
-    func holdsConnection(localPort: Int, remotePort: Int) -> Bool {
-        let table = ["/proc/net/tcp", "/proc/net/tcp6"].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .joined(separator: "\n")
-        let suffix = { (port: Int) in ":" + String(format: "%04X", port) }
-        let inodes = table.split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            guard fields.count > 9, fields[1].hasSuffix(suffix(localPort)), fields[2].hasSuffix(suffix(remotePort))
-            else { return nil }
-            return String(fields[9])
-        }
-        let path = "/proc/\(process.processIdentifier)/fd"
-        let links = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).compactMap {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: "\(path)/\($0)")
-        }
-        return inodes.contains { links.contains("socket:[\($0)]") }
-    }
-
     /// The number of open file descriptors of the process, from /proc (0 when unavailable).
     var openFileDescriptors: Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd"))?.count ?? 0
