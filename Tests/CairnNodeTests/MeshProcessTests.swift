@@ -150,7 +150,8 @@ import Testing
 }
 
 @Suite(.serialized) struct MeshBackpressureTests {
-    /// A peer that never reads loses its traffic and is disconnected; the node's queue for it stays bounded.
+    /// A peer that never reads loses its traffic and is disconnected; the node's queue for it stays bounded. (Pings
+    /// are pushed far out: on a slow machine the silent peer could otherwise be closed as dead first.)
     @Test func peerThatNeverReadsIsDisconnectedAndMemoryStaysBounded() async throws {
         try await withTemporaryDirectory { root in
             let cluster = MeshCluster(root: root)
@@ -161,6 +162,8 @@ import Testing
 
                     send_budget_lazy_bytes = 65536
                     send_budget_total_bytes = \(budget)
+                    ping_interval_ms = 600000
+                    ping_timeout_ms = 1200000
                     """
             )
             let target = try #require(HostPort(parsing: cluster.meshAddresses[0]))
