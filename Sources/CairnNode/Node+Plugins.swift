@@ -145,10 +145,16 @@ extension Node {
                 pluginEvents.append((topic, json))
                 if !pluginEventsDraining {
                     pluginEventsDraining = true
-                    Task { await self.drainPluginEvents() }
+                    pluginTasks += 1
+                    Task {
+                        await self.drainPluginEvents()
+                        self.pluginTaskEnded()
+                    }
                 }
             case .publish(let channel, let payload):
+                pluginTasks += 1
                 Task {
+                    defer { self.pluginTaskEnded() }
                     do { _ = try await self.publish(channel: channel, payload: payload) } catch {
                         self.logger.error(
                             "cannot publish for a plug-in",
@@ -165,7 +171,9 @@ extension Node {
                     )
                     continue
                 }
+                pluginTasks += 1
                 Task {
+                    defer { self.pluginTaskEnded() }
                     do {
                         let recorded = try await self.store.record([evidence])
                         self.floodRecordedEvidence(recorded)
@@ -178,6 +186,21 @@ extension Node {
                 }
             }
         }
+    }
+
+    /// Returns once every request the plug-ins made so far has been carried out (published, recorded, appended):
+    /// for tests and shutdown, which must not guess with a sleep.
+    public func pluginRequestsDone() async {
+        guard pluginTasks > 0 else { return }
+        await withCheckedContinuation { pluginIdleWaiters.append($0) }
+    }
+
+    private func pluginTaskEnded() {
+        pluginTasks -= 1
+        guard pluginTasks == 0 else { return }
+        let waiters = pluginIdleWaiters
+        pluginIdleWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Appends the queued plug-in events in the order the plug-ins asked (a task per event could reorder them).

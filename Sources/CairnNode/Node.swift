@@ -43,6 +43,9 @@ public actor Node {
     /// Plug-in events waiting to be appended, in the order asked; one drain task appends them one after another.
     var pluginEvents: Deque<(topic: String, json: [UInt8])> = []
     var pluginEventsDraining = false
+    /// Plug-in requests (publish, record, the event drain) still being carried out, and who waits for none.
+    var pluginTasks = 0
+    var pluginIdleWaiters: [CheckedContinuation<Void, Never>] = []
     /// The highest event sequence whose evidence the plug-ins were given (by the replay or live): each recorded
     /// evidence reaches them once, whichever way it comes.
     var pluginEvidenceFedThrough: UInt64 = 0
@@ -322,6 +325,8 @@ public actor Node {
             await withCheckedContinuation { continuation in mesh.whenStoresDrained { continuation.resume() } }
             await mesh.persistence.value
         }
+        // What plug-ins asked (events, evidence) reaches the store too; their publishes now fail fast.
+        await pluginRequestsDone()
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
     }

@@ -78,8 +78,8 @@ import Testing
                 try await node.startPlugins()
                 let fed = await eventually { (try? Self.witnessEvents(node)) == [expected, expected] }
                 #expect(fed)
-                // Give a second record, and a second feeding, the time to show up.
-                try await Task.sleep(for: .milliseconds(200))
+                // Everything the plug-in asked is carried out: a second record or feeding would show now.
+                await node.pluginRequestsDone()
                 #expect(try Self.witnessEvents(node) == [expected, expected])
                 let evidenceEvents = try node.store.events(after: 0, limit: 1_000).filter { $0.topic == "evidence" }
                 #expect(evidenceEvents.map(\.kind) == [.evidence(evidence.id)])
@@ -97,7 +97,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             try await withNode(in: directory, plugins: [Witness(toRecord: unjudged)]) { node in
                 try await node.startPlugins()
-                try await Task.sleep(for: .milliseconds(200))
+                await node.pluginRequestsDone()
                 #expect(try node.store.evidenceList(limit: 10).isEmpty)
             }
         }
