@@ -16,6 +16,9 @@ struct PluginReplay {
 }
 
 extension Node {
+    /// Plug-in events waiting for the store at most; beyond it new ones are dropped with an error log.
+    static let maxQueuedPluginEvents = 10_000
+
     /// The loaded plug-ins' names.
     public var pluginNames: [String] { pluginHost.names }
 
@@ -138,6 +141,14 @@ extension Node {
                 guard eventTopics.contains(topic) else {
                     logger.error(
                         "a plug-in emitted an unregistered topic",
+                        metadata: ["plugin": "\(request.plugin)", "topic": "\(topic)"]
+                    )
+                    continue
+                }
+                // Plug-ins react to peers' blobs: a store that cannot keep up must not grow this queue without bound.
+                guard pluginEvents.count < Self.maxQueuedPluginEvents else {
+                    logger.error(
+                        "plug-in events are queued faster than the store appends them; dropping one",
                         metadata: ["plugin": "\(request.plugin)", "topic": "\(topic)"]
                     )
                     continue
