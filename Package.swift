@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "CairnHTTP",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode", "CSodium",
+                "CairnCore", "CairnStore", "CairnNode", "CairnProtocol", "CairnQuorum", "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -19,13 +19,28 @@ public struct APIServer: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// The version `/v1/node` reports.
     public let version: String
+    /// The plug-ins' routes, added after the core's.
+    public let pluginRoutes: [any PluginRoutes]
 
     /// Wires the API to a node.
-    public init(node: Node, token: String, registry: PrometheusCollectorRegistry, version: String) {
+    /// - Parameters:
+    ///   - node: the node served.
+    ///   - token: the bearer token POSTs must carry.
+    ///   - registry: where `/metrics` reads from.
+    ///   - version: the version `/v1/node` reports.
+    ///   - pluginRoutes: the HTTP companions of the plug-ins the node loads.
+    public init(
+        node: Node,
+        token: String,
+        registry: PrometheusCollectorRegistry,
+        version: String,
+        pluginRoutes: [any PluginRoutes] = []
+    ) {
         self.node = node
         self.token = token
         self.registry = registry
         self.version = version
+        self.pluginRoutes = pluginRoutes
     }
 
     /// The router with every route and middleware.
@@ -89,6 +104,7 @@ public struct APIServer: Sendable {
             return Self.json(EvidenceJSON(evidence))
         }
         router.get("/v1/events") { request, _ in try await events(request) }
+        for routes in pluginRoutes { routes.add(to: router, server: self) }
         return router
     }
 

@@ -11,6 +11,8 @@ public enum DataDirectoryError: Error, Equatable, Sendable, CustomStringConverti
     case malformed(path: String, reason: String)
     /// A file or directory operation failed.
     case io(path: String, reason: String)
+    /// Another process (a running node, or `cairn quorum protection import`) holds the directory's lock.
+    case locked(path: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,9 @@ public enum DataDirectoryError: Error, Equatable, Sendable, CustomStringConverti
         case .missing(let path): "\(path) does not exist (run `cairn init` first)"
         case .malformed(let path, let reason): "\(path) is malformed: \(reason)"
         case .io(let path, let reason): "\(path): \(reason)"
+        case .locked(let path):
+            "\(path) is locked: another node (or a protection import) is running on this data directory; "
+                + "one process per data directory"
         }
     }
 }
@@ -111,6 +116,24 @@ public struct DataDirectory: Sendable {
         return token
     }
 
+    /// The lock file a running node holds.
+    public var lockPath: String { file("lock") }
+
+    /// Takes the directory's exclusive lock (`flock` on `lock`), held while the returned object lives: one node per
+    /// data directory.
+    /// - Throws: `DataDirectoryError.locked` when another process holds it, `.io` when the file cannot be opened.
+    public func lock() throws(DataDirectoryError) -> DataDirectoryLock {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: lockPath, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { throw .locked(path: path) }
+            throw .io(path: lockPath, reason: String(cString: strerror(code)))
+        }
+        return DataDirectoryLock(descriptor: fd)
+    }
+
     private func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
     private func read(_ file: String) throws(DataDirectoryError) -> String {
@@ -131,5 +154,19 @@ public struct DataDirectory: Sendable {
         guard written == bytes.count, fsync(fd) == 0 else {
             throw .io(path: file, reason: String(cString: strerror(errno)))
         }
+    }
+}
+
+/// A data directory's exclusive lock, held while this object lives (or until the process ends).
+public final class DataDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        // Closing the descriptor drops the `flock`.
+        close(descriptor)
     }
 }

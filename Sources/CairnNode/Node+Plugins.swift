@@ -18,9 +18,23 @@ struct PluginReplay {
 extension Node {
     /// Plug-in events waiting for the store at most; beyond it new ones are dropped with an error log.
     static let maxQueuedPluginEvents = 10_000
+    /// How often live plug-ins are ticked (their clock: stall alerts, proposer pacing).
+    static let pluginTickInterval = Duration.milliseconds(100)
 
     /// The loaded plug-ins' names.
     public var pluginNames: [String] { pluginHost.names }
+
+    /// Runs `body` on the loaded plug-in of type `T` on the node's executor and carries out the actions it returns, as
+    /// for a commit's: how a plug-in's HTTP routes reach its state (a status query, a request to sign).
+    /// - Returns: what `body` returned; `nil` when no plug-in of type `T` is loaded.
+    public func withPlugin<T: Plugin, Result: Sendable>(
+        _ type: T.Type,
+        _ body: @Sendable (inout T) throws -> (Result, [PluginAction])
+    ) rethrows -> Result? {
+        guard let (result, requests) = try pluginHost.with(type, body) else { return nil }
+        perform(requests)
+        return result
+    }
 
     /// Feeds every stored blob to the plug-ins, in (timestamp, id) order, then every recorded evidence, in record
     /// order, then the blobs and evidence committed meanwhile, and switches them to live feeding: each stored blob and
@@ -57,6 +71,13 @@ extension Node {
         for id in replay.pending where !replay.replayed.contains(id) { feed(id) }
         pluginsRecorded(replay.pendingEvidence)
         perform(pluginHost.replayed(now: clock()))
+        pluginTicker = Task {
+            while true {
+                try? await Task.sleep(for: Self.pluginTickInterval)
+                guard !Task.isCancelled, !self.isShuttingDown else { return }
+                self.perform(self.pluginHost.tick(now: self.clock()))
+            }
+        }
         logger.info(
             "plug-ins started",
             metadata: [

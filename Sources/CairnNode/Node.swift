@@ -49,6 +49,8 @@ public actor Node {
     /// The highest event sequence whose evidence the plug-ins were given (by the replay or live): each recorded
     /// evidence reaches them once, whichever way it comes.
     var pluginEvidenceFedThrough: UInt64 = 0
+    /// Ticks the plug-ins (`Plugin.tick`) every `pluginTickInterval` once they are live.
+    var pluginTicker: Task<Void, Never>?
     private var nextSubscriberID = 0
     private var acceptingWork = true
     private let shutdownFlag = Atomic<Bool>(false)
@@ -326,6 +328,7 @@ public actor Node {
             await mesh.persistence.value
         }
         // What plug-ins asked (events, evidence) reaches the store too; their publishes now fail fast.
+        pluginTicker?.cancel()
         await pluginRequestsDone()
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()

@@ -13,20 +13,36 @@ import Foundation
 public struct QuorumPlugin: Plugin {
     public let name = QuorumRules.owner
     /// The quorum's state: epochs, members, decisions, equivocations.
-    public private(set) var state: QuorumState
+    public internal(set) var state: QuorumState
     /// The event topics the plug-in appends.
     public static let topics: Set<String> = ["decided", "election", "equivocation", "censored", "stalled"]
 
-    private var replaying = true
+    /// How this node signs, if it takes part with its own key.
+    public internal(set) var signer: QuorumSigner?
+    /// Slots this node announced a block for (proposer mode).
+    var proposed: Set<QuorumSlot> = []
+    /// Vote sets this node published, by contents (proposer mode reuses them).
+    var ownVoteSets: [QuorumVoteSet: BlobID] = [:]
+    /// Slots proposer mode signed in this process (its signature may not be committed yet).
+    var signedHere: Set<QuorumSlot> = []
+    /// A vote set published and not yet seen committed (proposer mode waits for its id).
+    var pendingVoteSet: QuorumVoteSet?
+
+    var replaying = true
     private var replayBuffer: [SignedBlob] = []
     private var replayEvidence: [Evidence] = []
-    /// When the last height was decided (or the plug-in went live), for the `stalled` alert.
-    private var lastProgressAt: UInt64?
+    /// When the last height was decided (or the plug-in went live), for the `stalled` alert and proposer pacing.
+    var lastProgressAt: UInt64?
     private var stallRaised = false
 
     /// The plug-in of the network that `genesis` describes.
-    public init(genesis: Genesis, stake: (any StakeSource)? = nil) {
+    /// - Parameters:
+    ///   - genesis: the network's genesis.
+    ///   - stake: where stake comes from; the genesis's table unless given.
+    ///   - signer: how this node signs with its own key (`nil`: it only watches).
+    public init(genesis: Genesis, stake: (any StakeSource)? = nil, signer: QuorumSigner? = nil) {
         state = QuorumState(genesis: genesis, stake: stake)
+        self.signer = signer
     }
 
     public func register(in registry: inout PluginRegistry) {
@@ -37,11 +53,12 @@ public struct QuorumPlugin: Plugin {
 
     public mutating func committed(_ blob: SignedBlob, now: UInt64) -> [PluginAction] {
         guard QuorumChannel.all.contains(blob.channel) else { return [] }
+        noteOwnVoteSet(blob)
         if replaying {
             replayBuffer.append(blob)
             return []
         }
-        return actions(for: state.apply(blob), now: now)
+        return actions(for: state.apply(blob), now: now) + proposerActions(now: now)
     }
 
     public mutating func recorded(_ evidence: Evidence, now: UInt64) -> [PluginAction] {
@@ -62,22 +79,25 @@ public struct QuorumPlugin: Plugin {
         replayEvidence = []
         lastProgressAt = now
         // Old alerts were raised when their blobs arrived; only the evidence is recorded again (idempotent).
-        return alerts.compactMap { alert in
+        let evidence: [PluginAction] = alerts.compactMap { alert in
             guard case .equivocation(let found) = alert else { return nil }
             return .recordEvidence(found.evidence)
         }
+        return evidence + proposerActions(now: now)
     }
 
     public mutating func tick(now: UInt64) -> [PluginAction] {
-        guard !replaying, let since = lastProgressAt, !stallRaised,
-            now >= since, now - since >= state.genesis.stallAlertMilliseconds
-        else { return [] }
+        guard !replaying else { return [] }
+        let proposing = proposerActions(now: now)
+        guard let since = lastProgressAt, !stallRaised, now >= since,
+            now - since >= state.genesis.stallAlertMilliseconds
+        else { return proposing }
         stallRaised = true
         let json = Self.json([
             "lastDecidedHeight": String(state.lastDecidedHeight), "epoch": String(state.currentEpoch.number),
             "sinceMs": String(since),
         ])
-        return [.emit(topic: "stalled", json: json)]
+        return proposing + [.emit(topic: "stalled", json: json)]
     }
 
     // MARK: Alerts to actions

@@ -28,6 +28,8 @@ public struct QuorumState: Sendable {
     var chains: [PublicKey: QuorumSignatureChain] = [:]
     /// Which signer each `quorum/sig` blob belongs to, to resolve committed evidence pairs.
     var signers: [BlobID: PublicKey] = [:]
+    /// Blocks announced on `quorum/block`, per slot (informative: only signatures decide).
+    var proposals: [QuorumSlot: [QuorumProposal]] = [:]
 
     // This node's observations (arrival order): they only feed alerts.
     var firstEquivocation: [PublicKey: QuorumEquivocation] = [:]
@@ -101,6 +103,10 @@ public struct QuorumState: Sendable {
             voteSets[blob.id] = voteSet
         case .signature(let signature) where ours:
             foldSignature(blob, signature, alerts: &alerts)
+        case .block(let block) where ours:
+            proposals[QuorumSlot(epoch: block.epoch, height: block.height), default: []].append(
+                QuorumProposal(blob: blob.id, author: blob.author, block: block.blockHash, voteSet: block.voteSet)
+            )
         default:
             // Not a well-formed payload of this genesis (the check would have refused it): a signature blob still
             // holds its place in its signer's chain, and counts for nothing.

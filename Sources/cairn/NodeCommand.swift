@@ -36,6 +36,15 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Genesis file of a quorum network (runs the quorum plug-in; overrides node.genesis).")
     var genesis: String?
 
+    @Flag(help: "Proposer mode (demos, tests): announce blocks in turn and sign the proposer's blocks automatically.")
+    var propose = false
+
+    @Option(help: "Proposer mode's pace: the least time between a decision and the next announced block, in ms.")
+    var proposeIntervalMs: UInt64 = QuorumSigner.defaultProposeIntervalMilliseconds
+
+    @Flag(help: "Sign a second block for one height when asked (plays a faulty member; never in production).")
+    var unsafeAllowDoubleSign = false
+
     func run() async throws {
         let directory = DataDirectory.resolve(data.path)
         var configuration = try loadConfiguration(directory)
@@ -52,19 +61,24 @@ struct NodeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "cairn")
 
-        let plugins = try loadPlugins(&configuration)
-        if let hash = configuration.genesisHash {
-            logger.info("quorum network", metadata: ["genesis": "\(Hex.encode(hash))"])
-        }
-
         let identity: SigningKey
         let token: String
+        let lock: DataDirectoryLock
         do {
             try directory.ensureIdentity()
+            lock = try directory.lock()
             identity = try directory.loadKey()
             token = try directory.loadToken()
         } catch {
             throw CLIError(error.description)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let plugins = try loadPlugins(&configuration, directory: directory, identity: identity)
+        if let hash = configuration.genesisHash {
+            logger.info("quorum network", metadata: ["genesis": "\(Hex.encode(hash))"])
+        }
+        if unsafeAllowDoubleSign {
+            logger.warning("--unsafe-allow-double-sign: slashing protection is off; this node may double-sign")
         }
         var storeConfiguration = StoreConfiguration(directory: directory.databasePath)
         storeConfiguration.initialMapSizeBytes = configuration.initialMapSizeMiB * 1024 * 1024
@@ -112,7 +126,13 @@ struct NodeCommand: AsyncParsableCommand {
                 options: .atomic
             )
         }
-        let server = APIServer(node: node, token: token, registry: registry, version: Cairn.version)
+        let server = APIServer(
+            node: node,
+            token: token,
+            registry: registry,
+            version: Cairn.version,
+            pluginRoutes: [QuorumRoutes()]
+        )
         let addressFile = directory.apiAddressPath
         let apiAddress = configuration.api
         let app = Application(
@@ -165,14 +185,18 @@ struct NodeCommand: AsyncParsableCommand {
 
     /// The plug-ins the configuration asks for: the quorum when a genesis is given (its hash then goes into the
     /// network key). This is the one place the quorum is loaded.
-    private func loadPlugins(_ configuration: inout NodeConfiguration) throws -> [any Plugin] {
-        guard let path = configuration.genesisPath else { return [] }
-        let genesis: Genesis
-        do {
-            genesis = try Genesis(contentsOfFile: path)
-        } catch {
-            throw CLIError("\(path): \(error)")
+    private func loadPlugins(
+        _ configuration: inout NodeConfiguration,
+        directory: DataDirectory,
+        identity: SigningKey
+    ) throws -> [any Plugin] {
+        guard let path = configuration.genesisPath else {
+            if propose || unsafeAllowDoubleSign {
+                throw CLIError("--propose and --unsafe-allow-double-sign need a quorum network: pass --genesis FILE")
+            }
+            return []
         }
+        let genesis = try Genesis.load(path)
         guard genesis.network == configuration.network else {
             throw CLIError(
                 "\(path) is the genesis of network \"\(genesis.network)\", but this node is on \"\(configuration.network)\" "
@@ -180,7 +204,20 @@ struct NodeCommand: AsyncParsableCommand {
             )
         }
         configuration.genesisHash = genesis.hash.bytes
-        return [QuorumPlugin(genesis: genesis)]
+        let protection: SigningProtection
+        do {
+            protection = try SigningProtection(path: directory.protectionPath(genesis.hash))
+        } catch {
+            throw CLIError("cannot open the signing-protection record: \(error)")
+        }
+        let signer = QuorumSigner(
+            key: identity.publicKey,
+            protection: protection,
+            allowsDoubleSign: unsafeAllowDoubleSign,
+            proposes: propose,
+            proposeIntervalMilliseconds: proposeIntervalMs
+        )
+        return [QuorumPlugin(genesis: genesis, signer: signer)]
     }
 
     func validate() throws {
@@ -227,5 +264,23 @@ struct EventStreamCloser: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await node.beginShutdown()
+    }
+}
+
+extension DataDirectory {
+    /// Where a member's signing-protection record for the network of `genesis` lives.
+    func protectionPath(_ genesis: GenesisHash) -> String {
+        (path as NSString).appendingPathComponent("quorum/protection-\(genesis.hex).jsonl")
+    }
+}
+
+extension Genesis {
+    /// Reads a genesis file, with an error that names it.
+    static func load(_ path: String) throws -> Genesis {
+        do {
+            return try Genesis(contentsOfFile: path)
+        } catch {
+            throw CLIError("\(path): \(error)")
+        }
     }
 }

@@ -67,6 +67,21 @@ public struct PluginHost: Sendable {
         each { $0.tick(now: now) }
     }
 
+    /// Runs `body` on the loaded plug-in of type `T` (the first one, if several), in place: for a plug-in's own
+    /// requests that do not come from a commit (an HTTP route that signs, a status query).
+    /// - Returns: what `body` returned, and its actions tagged with the plug-in; `nil` when no `T` is loaded.
+    public mutating func with<T: Plugin, Result>(
+        _ type: T.Type,
+        _ body: (inout T) throws -> (Result, [PluginAction])
+    ) rethrows -> (result: Result, requests: [Request])? {
+        guard let index = plugins.firstIndex(where: { $0 is T }), var plugin = plugins[index] as? T else { return nil }
+        // Take the plug-in out while it runs, so that its state is not copied on write.
+        plugins[index] = Vacancy()
+        defer { plugins[index] = plugin }
+        let (result, actions) = try body(&plugin)
+        return (result, actions.map { Request(plugin: plugin.name, action: $0) })
+    }
+
     private mutating func each(_ body: (inout any Plugin) -> [PluginAction]) -> [Request] {
         var requests: [Request] = []
         for index in plugins.indices {
@@ -75,4 +90,11 @@ public struct PluginHost: Sendable {
         }
         return requests
     }
+}
+
+/// Holds a plug-in's place in the host while `PluginHost.with` runs it.
+private struct Vacancy: Plugin {
+    let name = ""
+    func register(in registry: inout PluginRegistry) {}
+    mutating func committed(_ blob: SignedBlob, now: UInt64) -> [PluginAction] { [] }
 }
