@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP",
+                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnQuorum",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSwift

@@ -28,13 +28,26 @@ final class MeshCluster: @unchecked Sendable {
     }
 
     /// Starts one node that dials `peers` (indices of earlier nodes); returns its index.
+    /// - Parameters:
+    ///   - peers: indices of earlier nodes to dial.
+    ///   - config: the node's `cairn.toml`.
+    ///   - key: the node's key (default: one the node generates).
+    ///   - extraArguments: more `cairn node` flags.
     @discardableResult
-    func start(peers: [Int] = [], config: String = MeshCluster.testConfiguration) async throws -> Int {
+    func start(
+        peers: [Int] = [],
+        config: String = MeshCluster.testConfiguration,
+        key: SigningKey? = nil,
+        extraArguments: [String] = []
+    ) async throws -> Int {
         let index = nodes.count
         let data = "\(root)/node\(index)"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try config.write(toFile: data + "/cairn.toml", atomically: true, encoding: .utf8)
-        let arguments = peers.flatMap { ["--peer", meshAddresses[$0]] }
+        if let key {
+            try (Hex.encode(key.seed) + "\n").write(toFile: data + "/node.key", atomically: true, encoding: .utf8)
+        }
+        let arguments = peers.flatMap { ["--peer", meshAddresses[$0]] } + extraArguments
         let node = try NodeProcess(data: data, extraArguments: arguments)
         nodes.append(node)
         guard let api = await node.waitForAPI() else { throw ClusterError.didNotStart(index: index, log: node.log) }
@@ -101,6 +114,20 @@ final class MeshCluster: @unchecked Sendable {
         guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
             throw ClusterError.badAnswer(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// POSTs a JSON body to node `index` with its token; returns the status and the body.
+    func post(_ path: String, json: [String: String], on index: Int) async throws -> (status: Int, body: [String: Any])
+    {
+        let token = try String(contentsOfFile: nodes[index].data + "/api.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var request = URLRequest(url: URL(string: apis[index] + path)!)
+        request.httpMethod = "POST"
+        request.httpBody = try JSONSerialization.data(withJSONObject: json)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let body = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, body)
     }
 
     /// Node `index`'s Prometheus text.
