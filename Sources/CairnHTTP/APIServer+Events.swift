@@ -8,7 +8,8 @@ extension APIServer {
     /// Events read from the log per page while a client catches up.
     static let replayPageSize = 256
 
-    /// `GET /v1/events`: Server-Sent Events, replayed from the event log after `Last-Event-ID`, then live.
+    /// `GET /v1/events`: Server-Sent Events, replayed from the event log after `Last-Event-ID`, then live. A client
+    /// whose position is older than the oldest retained event is first sent a `lost` notice.
     func events(_ request: Request) async throws -> Response {
         var requestedTopics: Set<String>?
         if let text = request.uri.queryParameters.get("topics") {
@@ -32,8 +33,15 @@ extension APIServer {
         let node = node
         let body = ResponseBody { writer in
             var lastSent = resumeAfter
+            // Without a position the client asked for whatever is retained; after the first page, a gap means the
+            // log dropped events this replay had not reached yet.
+            var expectsNext = resumeText != nil
             while !node.isShuttingDown {
                 let page = try Self.read { try node.store.events(after: lastSent, limit: Self.replayPageSize) }
+                if expectsNext, let first = page.first, first.seq > lastSent + 1 {
+                    try await writer.write(ByteBuffer(string: Self.lostFrame(after: lastSent, oldest: first.seq)))
+                }
+                expectsNext = true
                 for event in page where topics?.contains(event.topic) ?? true {
                     try await writer.write(ByteBuffer(string: Self.frame(event, store: node.store)))
                 }
@@ -51,6 +59,13 @@ extension APIServer {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: body
         )
+    }
+
+    /// The `lost` frame: events after `after` and before `oldest` were dropped by the log's retention. Its id is
+    /// `oldest` − 1, so a client that reconnects with it resumes at the oldest retained event.
+    static func lostFrame(after: UInt64, oldest: UInt64) -> String {
+        let data = "{\"after\":\"\(after)\",\"oldest\":\"\(oldest)\"}"
+        return "id: \(oldest - 1)\nevent: \(StoredEvent.lostTopic)\ndata: \(data)\n\n"
     }
 
     /// One SSE frame: `id`, `event` (the topic) and one line of JSON `data`.

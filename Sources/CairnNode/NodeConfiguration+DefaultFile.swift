@@ -36,6 +36,12 @@ extension NodeConfiguration {
         # fsync every commit. Setting this to false can lose acknowledged blobs on power loss; benchmarks only.
         # durable = true
 
+        [events]
+        # Events the event log keeps (blob, evidence, peer and plug-in events, for GET /v1/events and cairn watch).
+        # Each commit drops the oldest beyond it; an SSE client that resumes from an older event is first sent a
+        # `lost` event. Watchers that may be away longer than this many events take to accumulate miss events.
+        # retention = 1000000
+
         [gossip]
         # Eager-push mesh degree D, and the bounds that trigger repair on each heartbeat. A peer that pushes to this
         # node joins its mesh up to mesh_degree_high, so meshes are about symmetric.

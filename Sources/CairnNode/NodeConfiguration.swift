@@ -1,5 +1,6 @@
 import CairnCore
 import CairnProtocol
+import CairnStore
 import Foundation
 import TOMLKit
 
@@ -25,6 +26,9 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var maxPendingWrites = 100_000
     /// Whether every commit is fsync'd. Turn off only for benchmarks.
     public var durable = true
+    /// The most events the event log keeps (`events.retention`); older ones are dropped, and an SSE client that
+    /// resumes from before the oldest kept is told it fell behind.
+    public var maxRetainedEvents = StoreConfiguration.defaultMaxRetainedEvents
     /// The log level: trace, debug, info, notice, warning, error or critical.
     public var logLevel = "info"
     /// Gossip parameters (`[gossip]`).
@@ -141,6 +145,9 @@ public struct NodeConfiguration: Equatable, Sendable {
                 maxPendingWrites = try Self.range(value, 1...10_000_000, key: "storage.max_pending_writes")
             }
             if let value = storage.durable { durable = value }
+        }
+        if let events = file.events, let value = events.retention {
+            maxRetainedEvents = try Self.range(value, 1...1_000_000_000, key: "events.retention")
         }
         if let section = file.gossip { try apply(section) }
         if let section = file.peers { try apply(section) }
@@ -303,6 +310,9 @@ struct ConfigFile: Decodable {
     struct Log: Decodable {
         var level: String?
     }
+    struct Events: Decodable {
+        var retention: Int?
+    }
     struct Gossip: Decodable {
         var mesh_degree: Int?
         var mesh_degree_low: Int?
@@ -336,5 +346,6 @@ struct ConfigFile: Decodable {
     var peers: Peers?
     var api: API?
     var storage: Storage?
+    var events: Events?
     var log: Log?
 }

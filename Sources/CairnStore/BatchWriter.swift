@@ -9,6 +9,12 @@ struct BatchWriter: Sendable {
     let databases: StoreDatabases
     /// The most records the peer book keeps (not negative).
     let maxPeerRecords: Int
+    /// The most events the log keeps (at least 1).
+    let maxRetainedEvents: UInt64
+
+    /// The oldest events beyond `maxRetainedEvents` one commit drops, besides as many as it appended: a log longer
+    /// than the bound (the bound was lowered) shrinks by this much per commit, not all at once.
+    static let extraEventsDroppedPerCommit = 1024
 
     /// What a committed batch did, for the callers, the commit observer and the metrics.
     struct Outcome: Sendable {
@@ -24,6 +30,8 @@ struct BatchWriter: Sendable {
         var storedPayloadBytes = 0
         var storedEvidence = 0
         var evictedPeers = 0
+        /// Events dropped from the front of the log beyond `maxRetainedEvents`.
+        var droppedEvents = 0
     }
 
     /// Writes every request in one transaction and commits it.
@@ -55,6 +63,7 @@ struct BatchWriter: Sendable {
                     outcome.results.append(.peerBook)
                 }
             }
+            try state.dropOldestEvents(retaining: maxRetainedEvents, into: &outcome)
             try state.saveCounters()
             return outcome
         }
@@ -165,6 +174,34 @@ private struct TransactionState {
         nextEventSeq += 1
         outcome.events.append(event)
         return event
+    }
+
+    /// Deletes the oldest events beyond `retention`: at most as many as this transaction appended plus
+    /// `BatchWriter.extraEventsDroppedPerCommit`, so the work of one commit stays bounded. The newest event is never
+    /// dropped (`retention` is at least 1), so the next sequence always follows it.
+    mutating func dropOldestEvents(retaining retention: UInt64, into outcome: inout BatchWriter.Outcome)
+        throws(StoreError)
+    {
+        precondition(retention >= 1, "the newest event numbers the next one")
+        let newest = nextEventSeq - 1
+        guard newest > retention else { return }
+        let oldestKept = newest - retention + 1
+        let budget = outcome.events.count + BatchWriter.extraEventsDroppedPerCommit
+        let doomed = try txn.withCursor(databases.events) { (cursor) throws(StoreError) -> [[UInt8]] in
+            var keys: [[UInt8]] = []
+            var entry = try cursor.get(MDB_FIRST)
+            while let current = entry, keys.count < budget {
+                guard let seq = Keys.decode(current.key, as: UInt64.self) else {
+                    throw .corrupt(path: txn.path, reason: "event key of \(current.key.count) bytes")
+                }
+                guard seq < oldestKept else { break }
+                keys.append(current.key)
+                entry = try cursor.get(MDB_NEXT)
+            }
+            return keys
+        }
+        for key in doomed { _ = try txn.delete(databases.events, key) }
+        outcome.droppedEvents += doomed.count
     }
 
     mutating func saveCounters() throws(StoreError) {

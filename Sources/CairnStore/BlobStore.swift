@@ -47,7 +47,8 @@ public final class BlobStore: Sendable {
             writer: BatchWriter(
                 environment: environment,
                 databases: databases,
-                maxPeerRecords: max(0, configuration.maxPeerRecords)
+                maxPeerRecords: max(0, configuration.maxPeerRecords),
+                maxRetainedEvents: UInt64(max(1, configuration.maxRetainedEvents))
             ),
             maxBatchUnits: configuration.maxBatchBlobs,
             metrics: StoreMetrics(),

@@ -98,6 +98,7 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
             metrics.peersEvicted.increment(by: outcome.evictedPeers)
             logger.debug("evicted least recently seen peers", metadata: ["count": "\(outcome.evictedPeers)"])
         }
+        if outcome.droppedEvents > 0 { metrics.eventsDropped.increment(by: outcome.droppedEvents) }
         logger.trace("committed batch", metadata: ["requests": "\(batch.count)", "events": "\(outcome.events.count)"])
 
         condition.lock()

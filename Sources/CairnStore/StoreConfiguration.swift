@@ -10,6 +10,8 @@ public struct StoreConfiguration: Sendable {
     public static let defaultMaxPendingWrites = 100_000
     /// The default bound on the peer book.
     public static let defaultMaxPeerRecords = 4096
+    /// The default number of events the event log keeps.
+    public static let defaultMaxRetainedEvents = 1_000_000
 
     /// The LMDB environment directory; created with mode 0700 when missing.
     public var directory: String
@@ -25,6 +27,9 @@ public struct StoreConfiguration: Sendable {
     public var durable: Bool
     /// The most records the peer book keeps; remembering one more evicts the least recently seen.
     public var maxPeerRecords: Int
+    /// The most events the event log keeps (at least 1): each commit drops the oldest beyond it, at most the events
+    /// it appended plus `BatchWriter.extraEventsDroppedPerCommit`, so a lowered bound is reached over several commits.
+    public var maxRetainedEvents: Int
 
     /// A configuration for `directory` with every other setting at its default.
     public init(directory: String) {
@@ -35,5 +40,6 @@ public struct StoreConfiguration: Sendable {
         self.maxPayloadBytes = SignedBlob.defaultMaxPayloadBytes
         self.durable = true
         self.maxPeerRecords = Self.defaultMaxPeerRecords
+        self.maxRetainedEvents = Self.defaultMaxRetainedEvents
     }
 }

@@ -12,4 +12,6 @@ struct StoreMetrics: Sendable {
     let evidence = Counter(label: "cairn_store_evidence_total")
     let mapGrows = Counter(label: "cairn_store_map_grows_total")
     let peersEvicted = Counter(label: "cairn_store_peers_evicted_total")
+    /// Events dropped from the log beyond `maxRetainedEvents`.
+    let eventsDropped = Counter(label: "cairn_store_events_dropped_total")
 }

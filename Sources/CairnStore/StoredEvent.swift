@@ -10,8 +10,13 @@ public struct StoredEvent: Sendable, Equatable {
     public static let evidenceTopic = "evidence"
     /// The topic of `.prevMismatch` events.
     public static let chainTopic = "chain"
-    /// The topics the store itself appends, which custom events may not use.
+    /// The topics the store itself appends.
     public static let builtInTopics: Set<String> = [blobTopic, evidenceTopic, chainTopic]
+    /// The topic of the notice an event stream sends a client that resumes from before the oldest retained event;
+    /// never stored.
+    public static let lostTopic = "lost"
+    /// The topics custom events may not use: the built-in ones and `lostTopic`.
+    public static let reservedTopics: Set<String> = builtInTopics.union([lostTopic])
 
     /// What happened.
     public enum Kind: Sendable, Equatable {
@@ -49,10 +54,10 @@ public struct StoredEvent: Sendable, Equatable {
         self.kind = kind
     }
 
-    /// `true` when `topic` may name a custom event: 1 to `maxTopicBytes` UTF-8 bytes and not a built-in topic.
+    /// `true` when `topic` may name a custom event: 1 to `maxTopicBytes` UTF-8 bytes and not a reserved topic.
     public static func isValidCustomTopic(_ topic: String) -> Bool {
         let count = topic.utf8.count
-        return count > 0 && count <= maxTopicBytes && !builtInTopics.contains(topic)
+        return count > 0 && count <= maxTopicBytes && !reservedTopics.contains(topic)
     }
 }
 

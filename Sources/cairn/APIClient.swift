@@ -12,11 +12,7 @@ struct APIClient {
 
     /// Options every client command shares.
     init(api: String, token: String?, data: DataOption, needsToken: Bool) throws {
-        guard let url = URL(string: api), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
-        else {
-            throw CLIError("--api must be an http:// or https:// URL, got \"\(api)\"")
-        }
-        base = url
+        base = try Self.url(api)
         if let token {
             self.token = token
         } else if needsToken {
@@ -28,6 +24,16 @@ struct APIClient {
         } else {
             self.token = nil
         }
+    }
+
+    /// `api` as a URL.
+    /// - Throws: `CLIError` unless it is an `http://` or `https://` URL with a host.
+    static func url(_ api: String) throws -> URL {
+        guard let url = URL(string: api), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else {
+            throw CLIError("--api must be an http:// or https:// URL, got \"\(api)\"")
+        }
+        return url
     }
 
     /// Sends a request and returns the body of a 2xx answer.

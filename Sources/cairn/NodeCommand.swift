@@ -87,6 +87,7 @@ struct NodeCommand: AsyncParsableCommand {
         storeConfiguration.maxPayloadBytes = configuration.maxBlobBytes
         storeConfiguration.durable = configuration.durable
         storeConfiguration.maxPeerRecords = configuration.peerPolicy.maxKnownAddresses
+        storeConfiguration.maxRetainedEvents = configuration.maxRetainedEvents
         let store: BlobStore
         do {
             store = try BlobStore(configuration: storeConfiguration, logger: Logger(label: "cairn.store"))

@@ -33,8 +33,11 @@ import Testing
                 [storage]
                 max_blob_bytes = 4096
                 durable = false
+                [events]
+                retention = 5000
                 """
         )
+        #expect(config.maxRetainedEvents == 5000)
         #expect(config.network == "test")
         #expect(config.peers == [HostPort(host: "10.0.0.1", port: 7700), HostPort(host: "::1", port: 7700)])
         #expect(config.api.port == 0)
@@ -92,6 +95,7 @@ import Testing
         "[sync]\nmax_fetches_in_flight = 0",
         "[sync]\nready_timeout_ms = -1",
         "[sync]\nbogus = 1",
+        "[events]\nretention = 0",
     ])
     func badValuesAreRefused(_ text: String) {
         #expect(throws: ConfigError.self) { try NodeConfiguration(toml: text) }

@@ -116,4 +116,43 @@ import Testing
             }
         }
     }
+
+    /// A client that resumes from before the oldest retained event is sent `lost` first (whatever topics it asked
+    /// for), then the retained events; one that resumes inside the log, or names no position, gets no notice.
+    @Test func resumingBeforeTheRetainedLogIsToldWhatWasLost() async throws {
+        try await withAPI(configure: { $0.maxRetainedEvents = 3 }) { client, node in
+            for index in 1...6 {
+                _ = try await node.publish(channel: try ChannelName("c"), payload: [UInt8(index)])
+            }
+            func stream(_ topics: String, after: String?) async throws -> String {
+                let headers: HTTPFields = after.map { [.init("Last-Event-ID")!: $0] } ?? [:]
+                let response = try await client.execute(
+                    uri: "/v1/events?topics=\(topics)",
+                    method: .get,
+                    headers: headers
+                )
+                return String(buffer: response.body)
+            }
+            async let behindOnOtherTopic = stream("evidence", after: "1")
+            async let behind = stream("blob", after: "2")
+            async let inside = stream("blob", after: "3")
+            async let fresh = stream("blob", after: nil)
+            #expect(await eventually { await node.subscriberCount == 4 })
+            await node.beginShutdown()
+            let lost = "id: 3\nevent: lost\ndata: {\"after\":\"1\",\"oldest\":\"4\"}\n\n"
+            #expect(try await behindOnOtherTopic == lost)
+            let retained = ["4", "5", "6"]
+            let behindText = try await behind
+            #expect(behindText.hasPrefix("id: 3\nevent: lost\ndata: {\"after\":\"2\",\"oldest\":\"4\"}\n\n"))
+            #expect(Self.ids(behindText) == ["3"] + retained)
+            for text in [try await inside, try await fresh] {
+                #expect(!text.contains("event: lost"))
+                #expect(Self.ids(text) == retained)
+            }
+        }
+    }
+
+    static func ids(_ body: String) -> [String] {
+        body.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+    }
 }

@@ -34,6 +34,7 @@ func withNode<T>(
     configure(&configuration)
     var storeConfiguration = StoreConfiguration(directory: directory + "/db")
     storeConfiguration.maxPayloadBytes = configuration.maxBlobBytes
+    storeConfiguration.maxRetainedEvents = configuration.maxRetainedEvents
     let store = try BlobStore(configuration: storeConfiguration)
     let loop = try EventLoop()
     let node = Node(
