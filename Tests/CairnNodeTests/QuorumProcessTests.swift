@@ -51,6 +51,18 @@ import Testing
         }
     }
 
+    /// `cairn demo` runs its script to the end, exits 0, and leaves no process or directory behind.
+    @Test func theDemoExposesTheDoubleSignAndLeavesNothingBehind() throws {
+        let result = try NodeProcess.run(["demo"])
+        let output = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 0, "demo failed: \(result.stderr)\n\(output)")
+        #expect(output.contains("every node agrees"))
+        #expect(output.contains("watcher on node 5 (cairn watch): equivocation alert"))
+        let removed = try #require(output.split(separator: "\n").last { $0.hasPrefix("stopped 5 nodes and removed ") })
+        let root = String(removed.dropFirst("stopped 5 nodes and removed ".count))
+        #expect(!FileManager.default.fileExists(atPath: root), "the demo left \(root)")
+    }
+
     @Test func sevenNodesAgreeExposeADoubleSignAndRebuildAfterRestart() async throws {
         try await withTemporaryDirectory { root in
             let genesisPath = root + "/genesis.toml"
@@ -93,6 +105,16 @@ import Testing
                 #expect(blocks == [Self.block(UInt64(height)).hex], "height \(height): \(blocks)")
             }
 
+            // A watcher on node 6, which is not a member, and on node 4.
+            let watcher = try WatchProcess(
+                [
+                    "--api", cluster.apis[6], "--api", cluster.apis[4], "--topics", "equivocation", "--state",
+                    root + "/w",
+                ],
+                outputsIn: root
+            )
+            defer { watcher.stop() }
+
             // Member 2 signs two blocks for height 4, each after its channel's tip: one to node 3, one to node 5.
             let offender = testKey(2)
             let listing = try await cluster.get("/v1/channels/\(offender.publicKey.hex)/quorum/sig", on: 1)
@@ -134,6 +156,12 @@ import Testing
                 let recorded = await cluster.hasEvidence(evidenceID, on: index)
                 #expect(recorded, "node \(index) did not record the evidence")
             }
+
+            let alerted = await eventually(timeout: .seconds(30)) { !watcher.lines.isEmpty }
+            #expect(alerted, "the watcher got no alert: \(watcher.stderr)")
+            // One alert, although two nodes report it.
+            #expect(watcher.lines.map { $0.data("evidence") } == [evidenceID])
+            #expect(watcher.lines.first?.data("author") == offender.publicKey.hex)
 
             // The new epoch decides height 4.
             for member in [0, 2] {

@@ -62,6 +62,13 @@ struct DemoRun {
             print("  height \(height): members 1, 2, 3 sign; decided at every node in \(milliseconds(since: start)) ms")
         }
 
+        let watcher = try DemoWatcher(
+            api: nodes[4].api,
+            topics: "equivocation",
+            stateDirectory: (cluster.root as NSString).appendingPathComponent("watch")
+        )
+        defer { watcher.stop() }
+
         let offender = keys[1]
         print("member 2 (\(short(offender.publicKey))) signs two blocks for height 4: one to node 4, one to node 5")
         let (first, second) = try await doubleSign(offender, epoch: 0, height: 4, via: nodes[1])
@@ -86,6 +93,12 @@ struct DemoRun {
             )
             return true
         }
+        let evidenceID = Evidence.id(kind: QuorumRules.equivocationKind, first.id, second.id).hex
+        let alert = try await watcher.line(containing: evidenceID, timeout: DemoCommand.stepDeadline)
+        timeline.note(
+            "watcher on node 5 (cairn watch): equivocation alert, evidence \(evidenceID.prefix(16))…",
+            at: alert.at
+        )
         let start = ContinuousClock.now
         try await sign([nodes[0], nodes[2]], height: 4, block: block(4))
         try await waitForAll("height 4 decided by the new epoch") { node in
