@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnQuorum
 import Foundation
 
 /// `cairn key`: signing keys kept offline, in the node key's format (64 hexadecimal characters of Ed25519 seed).
@@ -200,6 +201,9 @@ struct EvidenceCommand: ParsableCommand {
         @Argument(help: "An evidence object's canonical encoding; '-' reads standard input.")
         var file: String
 
+        @Option(help: "The genesis file a quorum double sign (kind 2) is judged against.")
+        var genesis: String?
+
         func run() throws {
             let evidence: Evidence
             do {
@@ -209,9 +213,20 @@ struct EvidenceCommand: ParsableCommand {
             } catch {
                 throw CLIError("invalid evidence: \(error)")
             }
-            guard evidence.kind == .channelFork else {
+            switch evidence.kind {
+            case .channelFork:
+                break
+            case QuorumRules.equivocationKind:
+                guard let genesis else {
+                    throw CLIError("kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE")
+                }
+                if let refusal = QuorumRules(genesis: try Genesis.load(genesis)).judge(evidence) {
+                    throw CLIError("not a double sign of this genesis: \(refusal)")
+                }
+            default:
                 throw CLIError(
-                    "evidence of kind \(evidence.kind.rawValue): this build judges only channel forks (kind 1)"
+                    "evidence of kind \(evidence.kind.rawValue): this build judges channel forks (kind 1) and quorum "
+                        + "double signs (kind 2)"
                 )
             }
             printJSON(

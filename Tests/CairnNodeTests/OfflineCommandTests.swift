@@ -1,4 +1,5 @@
 import CairnCore
+import CairnQuorum
 import Foundation
 import Testing
 
@@ -45,6 +46,44 @@ import Testing
             let checked = try Self.run(["evidence", "verify", root + "/fork.evidence"])
             #expect(checked.status == 0, "\(checked.stderr)")
             #expect(checked.stdout.contains("\"id\":\"\(fork.id.hex)\""))
+        }
+    }
+
+    /// Kind 2 is judged against the genesis it names: with it the double sign verifies, without it or against
+    /// another network it does not.
+    @Test func aQuorumDoubleSignVerifiesOfflineAgainstItsGenesis() async throws {
+        try await withTemporaryDirectory { root in
+            let genesisPath = GenesisProcessTests.genesis
+            let genesis = try Genesis(contentsOfFile: genesisPath)
+            // Two blobs at seq 1 (a fork as well): a member signing blocks a and b for one height.
+            let halves = try ["a", "b"].map { variant in
+                try SignedBlob.sign(
+                    key: testKey(2),
+                    channel: QuorumChannel.signature,
+                    seq: 1,
+                    prev: .zero,
+                    timestamp: 1_000,
+                    payload: QuorumSignature(
+                        genesis: genesis.hash,
+                        epoch: 0,
+                        height: 4,
+                        block: BlockHash(unchecked: Blake2b.hash256(Array(variant.utf8))),
+                        voteSet: .zero
+                    ).encoding
+                )
+            }
+            let evidence = try QuorumRules(genesis: genesis).equivocation(halves[0], halves[1])
+            let file = root + "/double-sign.evidence"
+            try Data(evidence.encoding).write(to: URL(fileURLWithPath: file))
+
+            let checked = try Self.run(["evidence", "verify", file, "--genesis", genesisPath])
+            #expect(checked.status == 0, "\(checked.stderr)")
+            #expect(checked.stdout.contains("\"id\":\"\(evidence.id.hex)\""))
+            let withoutGenesis = try Self.run(["evidence", "verify", file])
+            #expect(withoutGenesis.status != 0 && withoutGenesis.stderr.contains("--genesis FILE"))
+            try QuorumProcessTests.genesisText().write(toFile: root + "/other.toml", atomically: true, encoding: .utf8)
+            let otherNetwork = try Self.run(["evidence", "verify", file, "--genesis", root + "/other.toml"])
+            #expect(otherNetwork.status != 0 && otherNetwork.stderr.contains("not a double sign of this genesis"))
         }
     }
 
