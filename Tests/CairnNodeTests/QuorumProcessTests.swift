@@ -210,6 +210,29 @@ import Testing
             )
             #expect(second.status == 409 && second.body["error"] as? String == "double_sign_refused", "\(second)")
 
+            // The protection record exports while the node runs (the genesis from its cairn.toml), imports into a
+            // restored data directory of the same key, and not into one a node is running on.
+            let export = try NodeProcess.run(["quorum", "protection", "export", "--data", cluster.nodes[0].data])
+            let exported = String(decoding: export.stdout, as: UTF8.self)
+            #expect(export.status == 0 && exported.contains("\"height\" : \"5\""), "\(export.stderr)")
+            try export.stdout.write(to: URL(fileURLWithPath: root + "/protection.json"))
+            let whileRunning = try NodeProcess.run([
+                "quorum", "protection", "import", root + "/protection.json", "--data", cluster.nodes[0].data,
+            ])
+            #expect(whileRunning.status != 0 && whileRunning.stderr.contains("locked"), "\(whileRunning.stderr)")
+            // Member 1 signed heights 1 to 5.
+            for (name, key, outcome) in [("restored", testKey(1), "imported 5 new"), ("other", testKey(2), "key is")] {
+                let data = root + "/" + name
+                try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+                try (Hex.encode(key.seed) + "\n").write(toFile: data + "/node.key", atomically: true, encoding: .utf8)
+                let imported = try NodeProcess.run([
+                    "quorum", "protection", "import", root + "/protection.json", "--data", data, "--genesis",
+                    genesisPath,
+                ])
+                let output = String(decoding: imported.stdout, as: UTF8.self) + imported.stderr
+                #expect((imported.status == 0) == (name == "restored") && output.contains(outcome), "\(output)")
+            }
+
             // One node per data directory.
             let twin = try NodeProcess.run(["node", "--data", cluster.nodes[0].data, "--api", "127.0.0.1:0"])
             #expect(twin.status != 0 && twin.stderr.contains("locked"), "a second node ran: \(twin.stderr)")
