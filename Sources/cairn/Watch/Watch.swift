@@ -8,10 +8,10 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Follow the events of one or more nodes: one JSON line per event, or a command per event.",
         discussion: """
-            Prints {"node", "id", "topic", "data"} per event (or runs --exec with that line on stdin), once per fact
-            however many nodes report it, and resumes each node after the last event handled, from the state
-            directory. Exit status: 0 after SIGINT or SIGTERM; 1 when it cannot go on (a state file it cannot read
-            or write, another watcher on the state directory, standard output closed); 64 for bad flags. Nodes that
+            Prints {"node", "id", "topic", "data"} per event (or runs --exec with that line on stdin), once per fact \
+            however many nodes report it, and resumes each node after the last event handled, from the state \
+            directory. Exit status: 0 after SIGINT or SIGTERM; 1 when it cannot go on (a state file it cannot read \
+            or write, another watcher on the state directory, standard output closed); 64 for bad flags. Nodes that \
             cannot be reached never end it: it reports them on stderr and reconnects.
             """
     )
