@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CairnNode", targets: ["CairnNode"]),
         .library(name: "CairnHTTP", targets: ["CairnHTTP"]),
         .library(name: "CairnQuorum", targets: ["CairnQuorum"]),
+        .library(name: "CairnRatify", targets: ["CairnRatify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,6 +64,11 @@ let package = Package(
                 "CairnCore", "CairnProtocol",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CairnRatify",
+            dependencies: ["CairnCore", "CairnProtocol", "CairnQuorum"],
             swiftSettings: strictSwift
         ),
         .target(
