@@ -142,6 +142,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "CairnRatifyTests",
+            dependencies: ["CairnCore", "CairnProtocol", "CairnQuorum", "CairnRatify"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "CairnSimTests",
             dependencies: ["CairnSim", "CairnCore", "CairnProtocol"],
             swiftSettings: strictSwift
