@@ -17,7 +17,8 @@ import CairnProtocol
 ///   to each honest node holding it, its publisher excepted).
 /// - Messages per blob: gossip messages honest nodes sent (pushes, served blobs, and `have`, `want` and
 ///   `idontwant` ids) per blob published.
-/// - Trace hash: FNV-1a over every event processed (instant, kind, node, byte count).
+/// - Trace hash: FNV-1a over every event processed (instant, kind, node, byte count) and every event a plug-in
+///   appended (instant, node, JSON size).
 struct Summary: Sendable, Equatable {
     /// What one kind of hostile peer achieved.
     struct HostileOutcome: Sendable, Equatable {
@@ -312,6 +313,12 @@ struct Summary: Sendable, Equatable {
                 "evidence: \(forks) forks, \(alerted) known to every node in the mesh; time to alert p50 "
                     + "\(Self.time(Self.percentile(0.50, of: timesToAlert))), "
                     + "p99 \(Self.time(Self.percentile(0.99, of: timesToAlert)))"
+            )
+        }
+        if counters.refusedLocally + counters.pluginRequestsRefused > 0 {
+            lines.append(
+                "refused: \(counters.refusedLocally) blobs posted to a node (malformed for their channel's owner), "
+                    + "\(counters.pluginRequestsRefused) plug-in requests (unregistered topic, unjudged evidence)"
             )
         }
         let offences = zip(PeerManager.Offence.allCases, counters.offences).filter { $0.1 > 0 }
