@@ -36,11 +36,13 @@ extension Simulation {
         case heal(partition: Int)
         /// A node carries out its plug-ins' queued requests; stale unless `incarnation` is the node's.
         case plugins(node: Int, incarnation: Int)
+        /// The quorum's block for `height` is available: members that may sign it do.
+        case quorumBlock(height: UInt64)
 
         /// The names of the kinds, by `traceKind` - 1.
         static let kindNames = [
             "start", "leave", "publish", "tick", "accept", "dialed", "dial failed", "deliver", "written", "closed",
-            "verify", "verify evidence", "hostile", "fork", "heal", "plugins",
+            "verify", "verify evidence", "hostile", "fork", "heal", "plugins", "quorum block",
         ]
 
         /// The code folded into the trace hash.
@@ -62,6 +64,7 @@ extension Simulation {
             case .fork: 14
             case .heal: 15
             case .plugins: 16
+            case .quorumBlock: 17
             }
         }
     }

@@ -69,6 +69,8 @@ extension Simulation {
         var pluginWorkScheduled = false
         /// The events its plug-ins appended, over all incarnations (the event log survives restarts).
         var events: [LoggedEvent] = []
+        /// Whether it is one of the scenario quorum's initial members, which sign heights.
+        var isQuorumMember = false
 
         /// Whether it runs a replica (else it is hostile).
         var isHonest: Bool { hostile == nil }

@@ -15,9 +15,6 @@ extension Simulation {
     /// The trace code of an appended plug-in event (not a queue event: it is folded in where it happens).
     static let loggedEventTraceKind: UInt64 = 64
 
-    /// A new node's plug-ins: none yet.
-    func makePlugins() -> [any Plugin] { [] }
-
     // MARK: Feeding the host
 
     /// Starts the node's plug-ins as the libuv node does: a new host, every stored blob in (timestamp, id) order,
@@ -129,12 +126,14 @@ extension Simulation {
     /// raised them (the libuv node runs each as a task once the commit's callback returns).
     func enqueuePluginRequests(_ requests: [PluginHost.Request], at index: Int) {
         nodes[index].pluginRequests += requests
-        guard !nodes[index].pluginRequests.isEmpty, !nodes[index].pluginWorkScheduled else { return }
+        let wanted = !nodes[index].pluginRequests.isEmpty || nodes[index].isQuorumMember
+        guard wanted, !nodes[index].pluginWorkScheduled else { return }
         nodes[index].pluginWorkScheduled = true
         schedule(.plugins(node: index, incarnation: nodes[index].incarnation), at: now)
     }
 
-    /// Carries out the node's queued plug-in requests in order (and those they raise).
+    /// Carries out the node's queued plug-in requests in order (and those they raise), then lets a quorum member
+    /// sign what it now may.
     func performPluginRequests(at index: Int, incarnation: Int) {
         guard nodes[index].isUp, nodes[index].incarnation == incarnation, nodes[index].plugins != nil else { return }
         var next = 0
@@ -160,6 +159,7 @@ extension Simulation {
         }
         nodes[index].pluginRequests.removeAll()
         nodes[index].pluginWorkScheduled = false
+        pluginsAdvanced(at: index)
     }
 
     /// Evidence a peer sent that the replica accepted: the store records a channel fork itself when the replica

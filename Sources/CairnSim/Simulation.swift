@@ -9,7 +9,8 @@ import CairnProtocol
 /// until they heal). Every `Replica.Action` is performed as a driver would: dials become links, writes become
 /// deliveries, verifications take the per-hop processing time on the node's CPU, stores go to an in-memory index
 /// over blobs shared by all nodes. Each node's commits and recorded evidence feed its plug-in host as the libuv
-/// node's do (`Simulation+Plugins`). Hostile peers run no replica (see `HostilePeer`).
+/// node's do (`Simulation+Plugins`); a scenario's `[quorum]` loads the quorum plug-in (`Simulation+Quorum`).
+/// Hostile peers run no replica (see `HostilePeer`).
 ///
 /// Nothing here reads a clock or an unseeded generator, and no dictionary or set is iterated where its order could
 /// matter: the same scenario and seed give the same events, byte for byte, and the same trace hash.
@@ -33,7 +34,8 @@ final class Simulation {
     /// How a run ended.
     enum Outcome: Sendable, Equatable {
         /// Every scenario event ran, every honest node that is up holds every published blob (their sets of
-        /// published blobs are identical), and every node expected to know of a fork does.
+        /// published blobs are identical), every node expected to know of a fork does, and with a quorum, every
+        /// node up has decided every height (and recorded the double sign's evidence).
         case complete
         /// The duration limit came first.
         case durationLimit
@@ -168,6 +170,10 @@ final class Simulation {
     var forkByEvidence: [EvidenceID: Int] = [:]
     /// The interned blobs outside the scenario's own, by slot: where channel forks are found.
     var slots: [Slot: [Int]] = [:]
+    /// The scenario's quorum, when it has one.
+    var quorum: QuorumRun?
+    /// Honest nodes up that have not yet reached the end the quorum scenario expects (see `QuorumRun`).
+    var pendingQuorumNodes = 0
     /// (fork, node) pairs of nodes expected to hold a fork's evidence that do not yet.
     var pendingAlerts = 0
     let perHopMicros: UInt64
@@ -187,8 +193,11 @@ final class Simulation {
         configuration.sync.intervalMilliseconds = scenario.node.syncIntervalMilliseconds
         if let bytes = scenario.node.idontwantMinBytes { configuration.gossip.idontwantMinBytes = bytes }
         if scenario.plaintextRecords { configuration.recordCipher = .plaintextForSimulation }
+        let quorum = scenario.quorum.map { QuorumRun(scenario: scenario, settings: $0, seed: seed) }
+        self.quorum = quorum
+        configuration.genesisHash = quorum?.genesis.hash.bytes
         self.configuration = configuration
-        pluginRegistry = PluginRegistry()
+        pluginRegistry = PluginHost(plugins: Self.plugins(for: quorum)).registry
         perHopMicros = UInt64((scenario.node.perHopProcessingMilliseconds * 1000).rounded())
         dialTimeoutMicros = configuration.dialTimeoutMilliseconds * 1000
         let count = scenario.blobs.count
@@ -197,6 +206,7 @@ final class Simulation {
         publishOrdinal = [Int](repeating: -1, count: count)
 
         makeNodes()
+        for member in quorum?.members ?? 0..<0 { nodes[member].isQuorumMember = true }
         signBlobs()
         chooseBootstraps()
         makePartitions()
@@ -234,7 +244,7 @@ final class Simulation {
                 // Only scenario events add missing pairs: once none is left, the first instant with none missing
                 // is when the sets became identical.
                 if convergedAt == nil { convergedAt = now }
-                if pendingAlerts == 0 {
+                if pendingAlerts == 0 && pendingQuorumNodes == 0 {
                     outcome = .complete
                     break
                 }
@@ -307,6 +317,9 @@ final class Simulation {
             scenarioEventRan()
         case .plugins(let node, let incarnation):
             performPluginRequests(at: node, incarnation: incarnation)
+        case .quorumBlock(let height):
+            scenarioEventRan()
+            quorumBlockAvailable(height)
         }
     }
 
@@ -324,6 +337,8 @@ final class Simulation {
         case .start(let index), .leave(let index), .publish(let index), .tick(let index, _), .hostileAct(let index),
             .plugins(let index, _):
             node = index
+        case .quorumBlock(let height):
+            node = Int(truncatingIfNeeded: height)
         case .accept(let link):
             node = links[link].acceptor.node
         case .dialed(let link), .dialFailed(let link):
@@ -358,6 +373,7 @@ final class Simulation {
         }
         upHonest += 1
         missingPairs += publishedCount - nodes[index].heldPublished
+        if quorum != nil, !quorum!.done[index] { pendingQuorumNodes += 1 }
         startPlugins(index)
         var replica = Replica.StateMachine(
             configuration: configuration,
@@ -392,6 +408,7 @@ final class Simulation {
         }
         upHonest -= 1
         missingPairs -= publishedCount - node.heldPublished
+        if quorum != nil, !quorum!.done[index] { pendingQuorumNodes -= 1 }
         stopPlugins(index)
         nodes[index].isMember = false
         nodes[index].retired.add(node.replica!)
@@ -617,6 +634,11 @@ final class Simulation {
         }
         for number in partitions.indices {
             scheduleScenarioEvent(.heal(partition: number), at: partitions[number].until)
+        }
+        if let quorum {
+            for height in 1...quorum.settings.heights {
+                scheduleScenarioEvent(.quorumBlock(height: height), at: quorum.blockMicros(height))
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import CairnProtocol
 ///   to each honest node holding it, its publisher excepted).
 /// - Messages per blob: gossip messages honest nodes sent (pushes, served blobs, and `have`, `want` and
 ///   `idontwant` ids) per blob published.
+/// - Quorum (a scenario with a `[quorum]` section): see `QuorumSummary`.
 /// - Trace hash: FNV-1a over every event processed (instant, kind, node, byte count) and every event a plug-in
 ///   appended (instant, node, JSON size).
 struct Summary: Sendable, Equatable {
@@ -108,6 +109,8 @@ struct Summary: Sendable, Equatable {
     var forks: Int
     /// Time to alert of each published fork, ascending, in microseconds (`.max`: some expected node never knew).
     var timesToAlert: [UInt64]
+    /// The quorum's agreement and times to alert, for a scenario with a quorum.
+    var quorum: QuorumSummary?
     /// The trace hash.
     var traceHash: TraceHash
 
@@ -131,6 +134,7 @@ struct Summary: Sendable, Equatable {
         eventsByKind = simulation.eventsByKind
         counters = simulation.counters
         traceHash = simulation.trace
+        quorum = simulation.quorum == nil ? nil : QuorumSummary(of: simulation)
         timesToAlert = simulation.timesToAlert
         forks = timesToAlert.count
         syncIntervalMilliseconds = scenario.node.syncIntervalMilliseconds
@@ -331,6 +335,7 @@ struct Summary: Sendable, Equatable {
                     + "\(outcome.closedByHonest) connections closed by honest nodes, \(outcome.bans) bans"
             )
         }
+        if let quorum { lines += quorum.lines(meshTimeToAllP99: p99) }
         let kinds = zip(Simulation.Event.kindNames, eventsByKind.dropFirst()).filter { $0.1 > 0 }
         lines.append("events: " + kinds.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
         lines.append("trace hash: \(traceHash.hex)")
