@@ -120,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "CairnSim",
             dependencies: [
-                "CairnCore", "CairnProtocol",
+                "CairnCore", "CairnProtocol", "CairnQuorum",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnSimTests",
-            dependencies: ["CairnSim", "CairnCore", "CairnProtocol"],
+            dependencies: ["CairnSim", "CairnCore", "CairnProtocol", "CairnQuorum"],
             swiftSettings: strictSwift
         ),
         .testTarget(

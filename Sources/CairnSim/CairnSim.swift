@@ -55,6 +55,10 @@ extension CairnSim {
                 let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
                 Self.standardError("[cairn-sim] wall \(Summary.ratio(Int(milliseconds), 1000, decimals: 3)) s")
             }
+            if let quorum = summary.quorum, !quorum.passed {
+                Self.standardError("[cairn-sim] the nodes do not agree on the quorum (see `quorum agreement:`)")
+                throw ExitCode.failure
+            }
         }
 
         private static func standardError(_ line: String) {

@@ -53,12 +53,12 @@ struct HostilePeer {
     /// - Parameters:
     ///   - settings: its kind and parameters.
     ///   - identity: its node key.
-    ///   - network: the mesh name, so its handshakes pass the network check.
+    ///   - networkKey: the mesh's key, so its handshakes pass the network check.
     ///   - seed: its own random stream (junk bytes, ephemerals, payloads).
-    init(settings: Scenario.Hostile, identity: SigningKey, network: String, seed: UInt64) {
+    init(settings: Scenario.Hostile, identity: SigningKey, networkKey: NetworkKey, seed: UInt64) {
         self.settings = settings
         self.identity = identity
-        self.handshake = Handshake.Configuration(networkKey: NetworkKey(networkName: network), localKey: identity)
+        self.handshake = Handshake.Configuration(networkKey: networkKey, localKey: identity)
         self.random = SplitMix64(seed: seed)
         let payload = random.bytes(Self.payloadBytes)
         floodBlob =

@@ -131,6 +131,8 @@ struct Scenario: Sendable, Equatable {
     var hostile: [Hostile] = []
     /// Equivocations to detect and flood.
     var forks = Forks()
+    /// A quorum network (the quorum plug-in on every node, members signing heights), when the scenario has one.
+    var quorum: Quorum?
 
     /// Hostile peers of every kind.
     var hostileCount: Int { hostile.reduce(0) { $0 + $1.count } }
@@ -296,6 +298,7 @@ struct Scenario: Sendable, Equatable {
             hostile.append(group)
             try section.finish()
         }
+        if var section = try root.table("quorum") { quorum = try Quorum(reading: &section, scenario: self) }
         try root.finish()
         guard nodes + hostileCount <= 64_000 else {
             throw .invalidValue(key: "hostile", value: "\(hostileCount)", reason: "at most 64000 nodes in all")

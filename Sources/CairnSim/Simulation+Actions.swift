@@ -51,9 +51,8 @@ extension Simulation {
                 at: done
             )
         case .store(let blob):
-            let interned = intern(blob)
-            hold(interned, at: index)
-            work += nodes[index].replica!.committed(blob.id, result: .success(recorded(interned, at: index)), now: now)
+            let recorded = commit(intern(blob), at: index)
+            work += nodes[index].replica!.committed(blob.id, result: .success(recorded), now: now)
         case .serve(let ids, let peer):
             let encodings = ids.compactMap { id -> [UInt8]? in
                 guard let blob = blobIndex[id], nodes[index].holds(blob) else { return nil }
@@ -62,17 +61,34 @@ extension Simulation {
             work += nodes[index].replica!.read(encodings, for: peer, now: now)
         case .reconcile(let step):
             work += nodes[index].replica!.reconciled(step.run(on: nodes[index].syncItems), now: now)
-        case .readStoredEvidence(let id, _, _):
-            work += nodes[index].replica!.storedEvidenceRead([], for: id, now: now)
+        case .readStoredEvidence(let id, let limit, let maxBytes):
+            let offer = storedEvidence(at: index, limit: limit, maxBytes: maxBytes)
+            // The libuv node answers only when it has something to offer.
+            if !offer.isEmpty { work += nodes[index].replica!.storedEvidenceRead(offer, for: id, now: now) }
         case .persist(let change):
             counters.persisted += 1
             persist(change, at: index)
         case .emit(let notice):
             counters.emitted += 1
             note(notice, at: index)
+            if case .evidenceAccepted(let evidence) = notice { work += recordAccepted(evidence, at: index) }
         case .wake(let at):
             wake(index, at: at)
         }
+    }
+
+    /// What the in-memory store answers a read of stored evidence for a new peer, as the LMDB store does: ascending
+    /// by evidence id, up to `limit` records and `maxBytes` of encodings.
+    private func storedEvidence(at index: Int, limit: Int, maxBytes: Int) -> [[UInt8]] {
+        var chosen: [[UInt8]] = []
+        var bytes = 0
+        for evidence in nodes[index].evidence.sorted(by: { $0.id < $1.id }).prefix(limit) {
+            let encoding = evidence.encoding
+            guard bytes + encoding.count <= maxBytes else { break }
+            chosen.append(encoding)
+            bytes += encoding.count
+        }
+        return chosen
     }
 
     /// Reserves the node's CPU for one verification; returns when it is done.

@@ -34,11 +34,15 @@ extension Simulation {
         case fork(number: Int)
         /// Partition `partition` heals (its links carry bytes again from this instant on).
         case heal(partition: Int)
+        /// A node carries out its plug-ins' queued requests; stale unless `incarnation` is the node's.
+        case plugins(node: Int, incarnation: Int)
+        /// The quorum's block for `height` is available: members that may sign it do.
+        case quorumBlock(height: UInt64)
 
         /// The names of the kinds, by `traceKind` - 1.
         static let kindNames = [
             "start", "leave", "publish", "tick", "accept", "dialed", "dial failed", "deliver", "written", "closed",
-            "verify", "verify evidence", "hostile", "fork", "heal",
+            "verify", "verify evidence", "hostile", "fork", "heal", "plugins", "quorum block",
         ]
 
         /// The code folded into the trace hash.
@@ -59,6 +63,8 @@ extension Simulation {
             case .hostileAct: 13
             case .fork: 14
             case .heal: 15
+            case .plugins: 16
+            case .quorumBlock: 17
             }
         }
     }

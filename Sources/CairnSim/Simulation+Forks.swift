@@ -36,8 +36,6 @@ extension Simulation {
             }
             let evidence = try! Evidence.channelFork(pair[0], pair[1])
             let (first, second) = (intern(pair[0]), intern(pair[1]))
-            forkByBlob[first] = number
-            forkByBlob[second] = number
             forkByEvidence[evidence.id] = number
             forks.append(
                 Fork(
@@ -62,21 +60,8 @@ extension Simulation {
             if forks[number].alertedAt[index] == .max { pendingAlerts += 1 }
         }
         for (side, index) in zip([forks[number].first, forks[number].second], chosen) {
-            hold(side, at: index)
-            run(nodes[index].replica!.published(blobs[side], now: nowMilliseconds), at: index)
+            ingest(blobs[side], at: index)
         }
-    }
-
-    /// What the in-memory store records when `index` stores the interned blob `blob`: the fork evidence, when the
-    /// node now holds both sides of a fork (the simulation's blobs fork nowhere else: honest authors never fork,
-    /// forged blobs never verify). Like the LMDB store, it reports the evidence once, on the commit that completes it.
-    func recorded(_ blob: Int, at index: Int) -> [Evidence] {
-        guard let number = forkByBlob[blob] else { return [] }
-        let fork = forks[number]
-        let other = blob == fork.first ? fork.second : fork.first
-        guard nodes[index].holds(other), fork.alertedAt[index] == .max else { return [] }
-        alert(fork.evidence.id, at: index)
-        return [fork.evidence]
     }
 
     /// Times to alert: per published fork, the time until the last expected node held its evidence (`.max` when

@@ -55,6 +55,22 @@ extension Simulation {
         var heldAsMember = 0
         /// Traffic of its earlier incarnations.
         var retired = Traffic()
+        /// The in-memory store's evidence, in record order (it survives restarts).
+        var evidence: [Evidence] = []
+        /// The ids of `evidence`.
+        var evidenceIDs: Set<EvidenceID> = []
+        /// The last seq and id the store holds of each of the node's own channels, to sign the next blob.
+        var heads: [ChannelName: (seq: UInt64, id: BlobID)] = [:]
+        /// The plug-in host while up, when the scenario loads plug-ins.
+        var plugins: PluginHost?
+        /// Plug-in requests not carried out yet, in the order asked.
+        var pluginRequests: [PluginHost.Request] = []
+        /// Whether a `.plugins` event is scheduled.
+        var pluginWorkScheduled = false
+        /// The events its plug-ins appended, over all incarnations (the event log survives restarts).
+        var events: [LoggedEvent] = []
+        /// Whether it is one of the scenario quorum's initial members, which sign heights.
+        var isQuorumMember = false
 
         /// Whether it runs a replica (else it is hostile).
         var isHonest: Bool { hostile == nil }

@@ -8,7 +8,9 @@ import CairnProtocol
 /// bandwidth serialised per direction, in-order delivery, loss as retransmission delay, partitions that hold bytes
 /// until they heal). Every `Replica.Action` is performed as a driver would: dials become links, writes become
 /// deliveries, verifications take the per-hop processing time on the node's CPU, stores go to an in-memory index
-/// over blobs shared by all nodes. Hostile peers run no replica (see `HostilePeer`).
+/// over blobs shared by all nodes. Each node's commits and recorded evidence feed its plug-in host as the libuv
+/// node's do (`Simulation+Plugins`); a scenario's `[quorum]` loads the quorum plug-in (`Simulation+Quorum`).
+/// Hostile peers run no replica (see `HostilePeer`).
 ///
 /// Nothing here reads a clock or an unseeded generator, and no dictionary or set is iterated where its order could
 /// matter: the same scenario and seed give the same events, byte for byte, and the same trace hash.
@@ -32,7 +34,8 @@ final class Simulation {
     /// How a run ended.
     enum Outcome: Sendable, Equatable {
         /// Every scenario event ran, every honest node that is up holds every published blob (their sets of
-        /// published blobs are identical), and every node expected to know of a fork does.
+        /// published blobs are identical), every node expected to know of a fork does, and with a quorum, every
+        /// node up has decided every height (and recorded the double sign's evidence).
         case complete
         /// The duration limit came first.
         case durationLimit
@@ -64,6 +67,10 @@ final class Simulation {
         var rejected = 0
         /// Evidence accepted.
         var evidenceAccepted = 0
+        /// Blobs a node's own API refused (the owner of their channel found the payload malformed).
+        var refusedLocally = 0
+        /// Plug-in requests the host refused (an unregistered topic, evidence no judge accepts).
+        var pluginRequestsRefused = 0
         /// Peer-book changes persisted.
         var persisted = 0
         /// Notices emitted.
@@ -109,6 +116,8 @@ final class Simulation {
     let seed: UInt64
     /// Every honest replica's configuration.
     let configuration: Replica.Configuration
+    /// What the scenario's plug-ins register (the core's rules alone when it loads none).
+    let pluginRegistry: PluginRegistry
     /// The current virtual instant, in microseconds.
     private(set) var now: UInt64 = 0
 
@@ -159,8 +168,12 @@ final class Simulation {
     var forks: [Fork] = []
     /// Fork number by evidence id.
     var forkByEvidence: [EvidenceID: Int] = [:]
-    /// Fork number by interned blob.
-    var forkByBlob: [Int: Int] = [:]
+    /// The interned blobs outside the scenario's own, by slot: where channel forks are found.
+    var slots: [Slot: [Int]] = [:]
+    /// The scenario's quorum, when it has one.
+    var quorum: QuorumRun?
+    /// Honest nodes up that have not yet reached the end the quorum scenario expects (see `QuorumRun`).
+    var pendingQuorumNodes = 0
     /// (fork, node) pairs of nodes expected to hold a fork's evidence that do not yet.
     var pendingAlerts = 0
     let perHopMicros: UInt64
@@ -180,7 +193,11 @@ final class Simulation {
         configuration.sync.intervalMilliseconds = scenario.node.syncIntervalMilliseconds
         if let bytes = scenario.node.idontwantMinBytes { configuration.gossip.idontwantMinBytes = bytes }
         if scenario.plaintextRecords { configuration.recordCipher = .plaintextForSimulation }
+        let quorum = scenario.quorum.map { QuorumRun(scenario: scenario, settings: $0, seed: seed) }
+        self.quorum = quorum
+        configuration.genesisHash = quorum?.genesis.hash.bytes
         self.configuration = configuration
+        pluginRegistry = PluginHost(plugins: Self.plugins(for: quorum)).registry
         perHopMicros = UInt64((scenario.node.perHopProcessingMilliseconds * 1000).rounded())
         dialTimeoutMicros = configuration.dialTimeoutMilliseconds * 1000
         let count = scenario.blobs.count
@@ -189,6 +206,7 @@ final class Simulation {
         publishOrdinal = [Int](repeating: -1, count: count)
 
         makeNodes()
+        for member in quorum?.members ?? 0..<0 { nodes[member].isQuorumMember = true }
         signBlobs()
         chooseBootstraps()
         makePartitions()
@@ -226,7 +244,7 @@ final class Simulation {
                 // Only scenario events add missing pairs: once none is left, the first instant with none missing
                 // is when the sets became identical.
                 if convergedAt == nil { convergedAt = now }
-                if pendingAlerts == 0 {
+                if pendingAlerts == 0 && pendingQuorumNodes == 0 {
                     outcome = .complete
                     break
                 }
@@ -269,6 +287,9 @@ final class Simulation {
         case .tick(let node, let token):
             guard nodes[node].isUp, nodes[node].wakeToken == token, nodes[node].replica != nil else { return }
             nodes[node].wakeAt = .max
+            if nodes[node].plugins != nil {
+                enqueuePluginRequests(nodes[node].plugins!.tick(now: nowMilliseconds), at: node)
+            }
             run(nodes[node].replica!.tick(now: nowMilliseconds), at: node)
         case .accept(let link):
             accept(link)
@@ -294,6 +315,11 @@ final class Simulation {
         case .heal:
             // Links check the partition's end themselves (`partitioned`, `healed`): the event marks the instant.
             scenarioEventRan()
+        case .plugins(let node, let incarnation):
+            performPluginRequests(at: node, incarnation: incarnation)
+        case .quorumBlock(let height):
+            scenarioEventRan()
+            quorumBlockAvailable(height)
         }
     }
 
@@ -308,8 +334,11 @@ final class Simulation {
         let node: Int
         var bytes = 0
         switch event {
-        case .start(let index), .leave(let index), .publish(let index), .tick(let index, _), .hostileAct(let index):
+        case .start(let index), .leave(let index), .publish(let index), .tick(let index, _), .hostileAct(let index),
+            .plugins(let index, _):
             node = index
+        case .quorumBlock(let height):
+            node = Int(truncatingIfNeeded: height)
         case .accept(let link):
             node = links[link].acceptor.node
         case .dialed(let link), .dialFailed(let link):
@@ -344,10 +373,14 @@ final class Simulation {
         }
         upHonest += 1
         missingPairs += publishedCount - nodes[index].heldPublished
+        if quorum != nil, !quorum!.done[index] { pendingQuorumNodes += 1 }
+        startPlugins(index)
         var replica = Replica.StateMachine(
             configuration: configuration,
             identity: nodes[index].identity,
-            randomness: .seeded(SplitMix64.mix(seed, UInt64(index), UInt64(nodes[index].incarnation)))
+            randomness: .seeded(SplitMix64.mix(seed, UInt64(index), UInt64(nodes[index].incarnation))),
+            evidenceJudges: pluginRegistry.evidenceJudges,
+            channelRules: pluginRegistry.channelRules
         )
         let known = nodes[index].book.sorted { $0.value < $1.value }.map(\.key)
         let bans = nodes[index].bans.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -375,6 +408,8 @@ final class Simulation {
         }
         upHonest -= 1
         missingPairs -= publishedCount - node.heldPublished
+        if quorum != nil, !quorum!.done[index] { pendingQuorumNodes -= 1 }
+        stopPlugins(index)
         nodes[index].isMember = false
         nodes[index].retired.add(node.replica!)
         nodes[index].replica = nil
@@ -405,8 +440,7 @@ final class Simulation {
         } else {
             pendingPairs += members
         }
-        hold(blob, at: author)
-        run(nodes[author].replica!.published(blobs[blob], now: nowMilliseconds), at: author)
+        ingest(blobs[blob], at: author)
     }
 
     /// Records that `node` stores the interned blob `blob`.
@@ -449,8 +483,10 @@ final class Simulation {
     func intern(_ blob: SignedBlob) -> Int {
         if let index = blobIndex[blob.id] { return index }
         blobs.append(blob)
-        blobIndex[blob.id] = blobs.count - 1
-        return blobs.count - 1
+        let index = blobs.count - 1
+        blobIndex[blob.id] = index
+        if index >= scenario.blobs.count { slots[Slot(blob), default: []].append(index) }
+        return index
     }
 
     // MARK: Set-up
@@ -465,15 +501,16 @@ final class Simulation {
         var kinds: [Scenario.Hostile?] = Array(repeating: nil, count: scenario.nodes)
         for group in scenario.hostile { kinds += Array(repeating: group, count: group.count) }
         nodes.reserveCapacity(total)
+        let networkKey = NetworkKey(networkName: configuration.network, genesisHash: configuration.genesisHash)
         for index in 0..<total {
-            var stream = SplitMix64(seed: SplitMix64.mix(seed, 0x4E4F_4445, UInt64(index)))
-            let identity = try! SigningKey(seed: stream.bytes(SigningKey.seedBytes))
+            var stream = Self.nodeStream(seed: seed, index: index)
+            let identity = Self.nodeKey(from: &stream)
             var node = Node(index: index, address: Self.address(of: index), identity: identity)
             if let settings = kinds[index] {
                 node.hostile = HostilePeer(
                     settings: settings,
                     identity: identity,
-                    network: scenario.network,
+                    networkKey: networkKey,
                     seed: stream.next()
                 )
             } else {
@@ -483,6 +520,17 @@ final class Simulation {
             keyIndex[identity.publicKey] = index
             nodes.append(node)
         }
+    }
+
+    /// Node `index`'s random stream: its key comes from it first (`nodeKey(from:)`), then a hostile peer's seed.
+    static func nodeStream(seed: UInt64, index: Int) -> SplitMix64 {
+        SplitMix64(seed: SplitMix64.mix(seed, 0x4E4F_4445, UInt64(index)))
+    }
+
+    /// A node key drawn from a node's stream.
+    static func nodeKey(from stream: inout SplitMix64) -> SigningKey {
+        // Any 32 bytes are a valid Ed25519 seed.
+        try! SigningKey(seed: stream.bytes(SigningKey.seedBytes))
     }
 
     private func signBlobs() {
@@ -586,6 +634,11 @@ final class Simulation {
         }
         for number in partitions.indices {
             scheduleScenarioEvent(.heal(partition: number), at: partitions[number].until)
+        }
+        if let quorum {
+            for height in 1...quorum.settings.heights {
+                scheduleScenarioEvent(.quorumBlock(height: height), at: quorum.blockMicros(height))
+            }
         }
     }
 

@@ -17,7 +17,9 @@ import CairnProtocol
 ///   to each honest node holding it, its publisher excepted).
 /// - Messages per blob: gossip messages honest nodes sent (pushes, served blobs, and `have`, `want` and
 ///   `idontwant` ids) per blob published.
-/// - Trace hash: FNV-1a over every event processed (instant, kind, node, byte count).
+/// - Quorum (a scenario with a `[quorum]` section): see `QuorumSummary`.
+/// - Trace hash: FNV-1a over every event processed (instant, kind, node, byte count) and every event a plug-in
+///   appended (instant, node, JSON size).
 struct Summary: Sendable, Equatable {
     /// What one kind of hostile peer achieved.
     struct HostileOutcome: Sendable, Equatable {
@@ -107,6 +109,8 @@ struct Summary: Sendable, Equatable {
     var forks: Int
     /// Time to alert of each published fork, ascending, in microseconds (`.max`: some expected node never knew).
     var timesToAlert: [UInt64]
+    /// The quorum's agreement and times to alert, for a scenario with a quorum.
+    var quorum: QuorumSummary?
     /// The trace hash.
     var traceHash: TraceHash
 
@@ -130,6 +134,7 @@ struct Summary: Sendable, Equatable {
         eventsByKind = simulation.eventsByKind
         counters = simulation.counters
         traceHash = simulation.trace
+        quorum = simulation.quorum == nil ? nil : QuorumSummary(of: simulation)
         timesToAlert = simulation.timesToAlert
         forks = timesToAlert.count
         syncIntervalMilliseconds = scenario.node.syncIntervalMilliseconds
@@ -314,6 +319,12 @@ struct Summary: Sendable, Equatable {
                     + "p99 \(Self.time(Self.percentile(0.99, of: timesToAlert)))"
             )
         }
+        if counters.refusedLocally + counters.pluginRequestsRefused > 0 {
+            lines.append(
+                "refused: \(counters.refusedLocally) blobs posted to a node (malformed for their channel's owner), "
+                    + "\(counters.pluginRequestsRefused) plug-in requests (unregistered topic, unjudged evidence)"
+            )
+        }
         let offences = zip(PeerManager.Offence.allCases, counters.offences).filter { $0.1 > 0 }
         if !offences.isEmpty {
             lines.append("offences: " + offences.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
@@ -324,6 +335,7 @@ struct Summary: Sendable, Equatable {
                     + "\(outcome.closedByHonest) connections closed by honest nodes, \(outcome.bans) bans"
             )
         }
+        if let quorum { lines += quorum.lines(meshTimeToAllP99: p99) }
         let kinds = zip(Simulation.Event.kindNames, eventsByKind.dropFirst()).filter { $0.1 > 0 }
         lines.append("events: " + kinds.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
         lines.append("trace hash: \(traceHash.hex)")

@@ -279,6 +279,21 @@ import Testing
             ("nodes = 20\n[[hostile]]\nkind = \"junk\"\ncount = 1\nspeed = 3", "hostile[0].speed"),
             ("nodes = 20\n[churn]\nlate_joiners = 20", "churn.late_joiners"),
             ("[blobs]\ncount = 3", "nodes"),
+            ("nodes = 20\n[quorum]\nmembers = 0", "quorum.members"),
+            ("nodes = 20\n[quorum]\nmembers = 21", "quorum.members"),
+            ("nodes = 20\n[quorum]\nmembers = 5\nstake_holders = 4", "quorum.stake_holders"),
+            ("nodes = 20\n[quorum]\nheights = 0", "quorum.heights"),
+            ("nodes = 20\n[quorum]\nblocks = 3", "quorum.blocks"),
+            ("nodes = 20\n[quorum]\n[quorum.equivocation]\nmember = 1", "quorum.equivocation.height"),
+            (
+                "nodes = 20\n[quorum]\nheights = 4\n[quorum.equivocation]\nmember = 0\nheight = 5",
+                "quorum.equivocation.height"
+            ),
+            (
+                "nodes = 20\n[quorum]\nmembers = 3\n[quorum.equivocation]\nmember = 3\nheight = 1",
+                "quorum.equivocation.member"
+            ),
+            ("nodes = 6\n[quorum]\nmembers = 5\n[quorum.equivocation]\nmember = 1\nheight = 1", "quorum.members"),
         ]
     )
     func aBadScenarioIsRefusedNamingTheKey(text: String, key: String) {
@@ -302,7 +317,7 @@ import Testing
         #expect(throws: ScenarioError.self) { _ = try Scenario(toml: "nodes = = 3") }
     }
 
-    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation", "partition3"])
+    @Test(arguments: ["steady", "churn", "hostile", "large", "huge", "mesh10", "equivocation", "partition3", "quorum"])
     func theShippedScenariosLoad(name: String) throws {
         let root = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let scenario = try Scenario(contentsOfFile: "/\(root)/Config/sim/\(name).toml")

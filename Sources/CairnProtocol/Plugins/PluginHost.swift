@@ -41,8 +41,45 @@ public struct PluginHost: Sendable {
         self.registry = registry
     }
 
+    /// Why a driver must not carry out a request.
+    public enum Refusal: Sendable, Equatable, CustomStringConvertible {
+        /// An event of a topic no plug-in registered: no watcher could subscribe to it.
+        case unregisteredTopic(String)
+        /// Evidence that no registered judge accepts: peers would drop it.
+        case unjudgedEvidence(Evidence.Kind)
+
+        public var description: String {
+            switch self {
+            case .unregisteredTopic(let topic): "an event of the unregistered topic \(topic)"
+            case .unjudgedEvidence(let kind): "\(kind) evidence that no registered judge accepts"
+            }
+        }
+    }
+
     /// The names of the loaded plug-ins, in load order.
     public var names: [String] { plugins.map(\.name) }
+
+    /// The first loaded plug-in of type `P` as it is now (a copy), for drivers and tests that read its state.
+    public func plugin<P: Plugin>(_ type: P.Type) -> P? {
+        for plugin in plugins {
+            if let match = plugin as? P { return match }
+        }
+        return nil
+    }
+
+    /// Checks a request before the driver carries it out: an event's topic must be one the plug-ins registered, and
+    /// evidence must be accepted by its kind's registered judge.
+    /// - Returns: why the request must be dropped, or `nil` when it may be carried out.
+    public func refusal(of request: Request) -> Refusal? {
+        switch request.action {
+        case .emit(let topic, _):
+            registry.topics.contains(topic) ? nil : .unregisteredTopic(topic)
+        case .recordEvidence(let evidence):
+            registry.evidenceJudges.accepts(evidence) ? nil : .unjudgedEvidence(evidence.kind)
+        case .publish:
+            nil
+        }
+    }
 
     /// A blob was committed (or is being replayed from the store).
     public mutating func committed(_ blob: SignedBlob, now: UInt64) -> [Request] {
