@@ -157,15 +157,15 @@ extension Node {
     /// Carries out what plug-ins asked, in order.
     private func perform(_ requests: [PluginHost.Request]) {
         for request in requests {
+            if let refusal = pluginHost.refusal(of: request) {
+                logger.error(
+                    "dropping a plug-in's request",
+                    metadata: ["plugin": "\(request.plugin)", "refusal": "\(refusal)"]
+                )
+                continue
+            }
             switch request.action {
             case .emit(let topic, let json):
-                guard eventTopics.contains(topic) else {
-                    logger.error(
-                        "a plug-in emitted an unregistered topic",
-                        metadata: ["plugin": "\(request.plugin)", "topic": "\(topic)"]
-                    )
-                    continue
-                }
                 // Plug-ins react to peers' blobs: a store that cannot keep up must not grow this queue without bound.
                 guard pluginEvents.count < Self.maxQueuedPluginEvents else {
                     logger.error(
@@ -195,14 +195,6 @@ extension Node {
                     }
                 }
             case .recordEvidence(let evidence):
-                // Peers drop evidence that no judge here accepts; a plug-in must register the kinds it records.
-                guard pluginHost.registry.evidenceJudges.accepts(evidence) else {
-                    logger.error(
-                        "a plug-in recorded evidence that no judge accepts",
-                        metadata: ["plugin": "\(request.plugin)", "evidence": "\(evidence)"]
-                    )
-                    continue
-                }
                 pluginTasks += 1
                 Task {
                     defer { self.pluginTaskEnded() }
