@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "CairnHTTP",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode", "CairnProtocol", "CairnQuorum", "CSodium",
+                "CairnCore", "CairnStore", "CairnNode", "CairnProtocol", "CairnQuorum", "CairnRatify", "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnProtocol", "CairnQuorum",
+                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnProtocol", "CairnQuorum", "CairnRatify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

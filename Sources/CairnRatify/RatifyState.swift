@@ -156,3 +156,25 @@ public struct RatifyTally: Sendable, Hashable {
     /// Whether yes stake exceeds half of all stake (2 · yes > all, without overflow: yes never exceeds all).
     public var ratified: Bool { yesStake > totalStake - yesStake }
 }
+
+extension RatifyState {
+    /// Whether every part of `proposal` is stored and the manifest they carry hashes to its root.
+    public func manifestIsValid(_ proposal: RatifyProposal) -> Bool {
+        guard let bytes = manifest(of: proposal) else { return false }
+        return Self.manifestRoot(bytes) == proposal.root
+    }
+
+    /// The manifest of the first proposal of `root` (by blob id) whose manifest is complete and hashes to the root.
+    public func validManifest(of root: TreeRoot) -> [UInt8]? {
+        for stored in proposals(of: root) where manifestIsValid(stored.proposal) {
+            return manifest(of: stored.proposal)
+        }
+        return nil
+    }
+
+    /// The root a manifest's bytes hash to, `nil` when they are not a manifest.
+    static func manifestRoot(_ bytes: [UInt8]) -> TreeRoot? {
+        // Replaced by the tree-hash manifest once it lands.
+        nil
+    }
+}

@@ -4,6 +4,7 @@ import CairnHTTP
 import CairnNode
 import CairnProtocol
 import CairnQuorum
+import CairnRatify
 import CairnStore
 import Foundation
 import Hummingbird
@@ -132,7 +133,7 @@ struct NodeCommand: AsyncParsableCommand {
             token: token,
             registry: registry,
             version: Cairn.version,
-            pluginRoutes: [QuorumRoutes()]
+            pluginRoutes: [QuorumRoutes(), RatifyRoutes()]
         )
         let addressFile = directory.apiAddressPath
         let apiAddress = configuration.api
@@ -184,8 +185,8 @@ struct NodeCommand: AsyncParsableCommand {
         if let genesis { configuration.genesisPath = genesis }
     }
 
-    /// The plug-ins the configuration asks for: the quorum when a genesis is given (its hash then goes into the
-    /// network key). This is the one place the quorum is loaded.
+    /// The plug-ins the configuration asks for: the quorum and ratification when a genesis is given (its hash then
+    /// goes into the network key). This is the one place they are loaded.
     private func loadPlugins(
         _ configuration: inout NodeConfiguration,
         directory: DataDirectory,
@@ -218,7 +219,7 @@ struct NodeCommand: AsyncParsableCommand {
             proposes: propose,
             proposeIntervalMilliseconds: proposeIntervalMs
         )
-        return [QuorumPlugin(genesis: genesis, signer: signer)]
+        return [QuorumPlugin(genesis: genesis, signer: signer), RatifyPlugin(genesis: genesis)]
     }
 
     func validate() throws {

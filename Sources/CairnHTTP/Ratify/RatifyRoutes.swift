@@ -1,0 +1,110 @@
+import CairnCore
+import CairnNode
+import CairnProtocol
+import CairnRatify
+import Foundation
+import Hummingbird
+
+/// The ratification plug-in's HTTP companion: `GET /v1/ratify`, `GET /v1/ratify/{root}` and
+/// `GET /v1/ratify/{root}/manifest`. On a node without a genesis every route answers 404 `no_ratify`.
+public struct RatifyRoutes: PluginRoutes {
+    /// The companion; it finds the plug-in through the node.
+    public init() {}
+
+    public func add(to router: Router<APIServer.Context>, server: APIServer) {
+        let node = server.node
+        router.get("/v1/ratify") { _, _ in
+            let roots = try await Self.withRatify(node) { plugin in
+                (plugin.state.roots.map { RatifyRootJSON(plugin.state, $0) }, [])
+            }
+            let total = try await Self.withRatify(node) { plugin in (plugin.state.totalStake, []) }
+            return APIServer.json(RatifyListJSON(totalStake: String(total), roots: roots))
+        }
+        router.get("/v1/ratify/:root") { _, context in
+            let root = try Self.root(context)
+            let found = try await Self.withRatify(node) { plugin in
+                (plugin.state.roots.contains(root) ? RatifyRootJSON(plugin.state, root) : nil, [])
+            }
+            guard let found else { throw APIError.notFound("no proposal or vote names root \(root.hex)") }
+            return APIServer.json(found)
+        }
+        router.get("/v1/ratify/:root/manifest") { _, context in
+            let root = try Self.root(context)
+            let manifest = try await Self.withRatify(node) { plugin in (plugin.state.validManifest(of: root), []) }
+            guard let manifest else {
+                throw APIError.notFound("no complete manifest that hashes to root \(root.hex) is stored here")
+            }
+            return APIServer.octets(manifest)
+        }
+    }
+
+    private static func root(_ context: APIServer.Context) throws -> TreeRoot {
+        let text = try context.parameters.require("root")
+        guard let root = TreeRoot(hex: text) else {
+            throw APIError.badRequest("invalid_root", "a root hash is 64 hexadecimal characters, got \"\(text)\"")
+        }
+        return root
+    }
+
+    /// Runs `body` on the ratification plug-in, or answers 404 on a node without one.
+    private static func withRatify<Result: Sendable>(
+        _ node: Node,
+        _ body: @Sendable (inout RatifyPlugin) throws -> (Result, [PluginAction])
+    ) async throws -> Result {
+        guard let result = try await node.withPlugin(RatifyPlugin.self, body) else {
+            throw APIError(
+                .notFound,
+                "no_ratify",
+                "this node runs no ratification: start it with --genesis FILE (or node.genesis in cairn.toml)"
+            )
+        }
+        return result
+    }
+}
+
+/// `GET /v1/ratify`.
+struct RatifyListJSON: Codable, Sendable {
+    let totalStake: String
+    let roots: [RatifyRootJSON]
+}
+
+/// One root: its tally and its proposals.
+struct RatifyRootJSON: Codable, Sendable {
+    struct Proposal: Codable, Sendable {
+        let blob: BlobID
+        let author: PublicKey
+        let title: String
+        let parts: [BlobID]
+        /// Every part is stored and their chunks, concatenated, are a manifest that hashes to the root.
+        let manifestValid: Bool
+    }
+
+    let root: TreeRoot
+    let ratified: Bool
+    let yesStake: String
+    let noStake: String
+    let totalStake: String
+    let yesVoters: [PublicKey]
+    let noVoters: [PublicKey]
+    let proposals: [Proposal]
+
+    init(_ state: RatifyState, _ root: TreeRoot) {
+        let tally = state.tally(root)
+        self.root = root
+        ratified = tally.ratified
+        yesStake = String(tally.yesStake)
+        noStake = String(tally.noStake)
+        totalStake = String(tally.totalStake)
+        yesVoters = tally.yesVoters
+        noVoters = tally.noVoters
+        proposals = state.proposals(of: root).map {
+            Proposal(
+                blob: $0.blob,
+                author: $0.author,
+                title: $0.proposal.title,
+                parts: $0.proposal.parts,
+                manifestValid: state.manifestIsValid($0.proposal)
+            )
+        }
+    }
+}
