@@ -177,11 +177,13 @@ public struct RatifyVote: Sendable, Hashable {
     }
 }
 
-/// `ByteReader` for ratification payloads, failing with `RatifyPayloadError`.
-struct RatifyPayloadReader {
-    private var reader: ByteReader
+/// `PayloadReader` for ratification payloads, failing with `RatifyPayloadError`.
+typealias RatifyPayloadReader = PayloadReader<RatifyPayloadError>
 
-    init(_ bytes: [UInt8]) { reader = ByteReader(bytes) }
+extension PayloadReader where Failure == RatifyPayloadError {
+    init(_ bytes: [UInt8]) {
+        self.init(bytes, truncated: { .truncated(field: $0) }, trailing: { .trailingBytes(count: $0) })
+    }
 
     /// Reads the genesis hash and checks the version byte.
     mutating func header() throws(RatifyPayloadError) -> GenesisHash {
@@ -191,38 +193,8 @@ struct RatifyPayloadReader {
         return genesis
     }
 
-    mutating func uint8(_ field: String) throws(RatifyPayloadError) -> UInt8 {
-        try map(field) { (reader: inout ByteReader) throws(CoreError) in try reader.readUInt8(field) }
-    }
-
-    mutating func uint16(_ field: String) throws(RatifyPayloadError) -> UInt16 {
-        try map(field) { (reader: inout ByteReader) throws(CoreError) in try reader.readUInt16(field) }
-    }
-
-    mutating func bytes(_ count: Int, _ field: String) throws(RatifyPayloadError) -> [UInt8] {
-        try map(field) { (reader: inout ByteReader) throws(CoreError) in try reader.readBytes(count, field) }
-    }
-
-    mutating func read<Value: Bytes32>(_ type: Value.Type, _ field: String) throws(RatifyPayloadError) -> Value {
-        try map(field) { (reader: inout ByteReader) throws(CoreError) in try reader.read(type, field) }
-    }
-
     /// Everything left.
     mutating func rest() throws(RatifyPayloadError) -> [UInt8] {
-        try bytes(reader.remaining, "chunk")
-    }
-
-    func expectEnd() throws(RatifyPayloadError) {
-        guard reader.remaining == 0 else { throw .trailingBytes(count: reader.remaining) }
-    }
-
-    private mutating func map<T>(_ field: String, _ body: (inout ByteReader) throws(CoreError) -> T)
-        throws(RatifyPayloadError) -> T
-    {
-        do {
-            return try body(&reader)
-        } catch {
-            throw .truncated(field: field)
-        }
+        try bytes(remaining, "chunk")
     }
 }
