@@ -117,8 +117,7 @@ final class MeshCluster: @unchecked Sendable {
     }
 
     /// POSTs a JSON body to node `index` with its token; returns the status and the body.
-    func post(_ path: String, json: [String: String], on index: Int) async throws -> (status: Int, body: [String: Any])
-    {
+    func post(_ path: String, json: [String: Any], on index: Int) async throws -> (status: Int, body: [String: Any]) {
         let token = try String(contentsOfFile: nodes[index].data + "/api.token", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var request = URLRequest(url: URL(string: apis[index] + path)!)

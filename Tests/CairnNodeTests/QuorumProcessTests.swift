@@ -63,6 +63,86 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root), "the demo left \(root)")
     }
 
+    /// `cairn quorum status|candidacy|vote|sign` against one node, and `POST /v1/quorum/votes`; bad flags and a node
+    /// without a genesis give one clear line.
+    @Test func theQuorumClientCommandsSignHereOrOnTheNode() async throws {
+        try await withTemporaryDirectory { root in
+            let genesisPath = root + "/genesis.toml"
+            try Self.genesisText().write(toFile: genesisPath, atomically: true, encoding: .utf8)
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start(
+                config: MeshCluster.testConfiguration
+                    + "\n[node]\nnetwork = \"quorum-test\"\ngenesis = \"\(genesisPath)\"\n",
+                key: testKey(1)
+            )
+            try await cluster.start()
+            for byte in [2, 4, 5] as [UInt8] {
+                try (Hex.encode(testKey(byte).seed) + "\n").write(
+                    toFile: root + "/k\(byte)",
+                    atomically: true,
+                    encoding: .utf8
+                )
+            }
+            let client = ["--api", cluster.apis[0], "--data", cluster.nodes[0].data]
+            func cairn(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+                let result = try NodeProcess.run(arguments)
+                return (result.status, String(decoding: result.stdout, as: UTF8.self), result.stderr)
+            }
+            func channel(ofBlob id: String) async throws -> String? {
+                try await cluster.get("/v1/blobs/\(id.trimmingCharacters(in: .whitespacesAndNewlines))", on: 0)[
+                    "channel"
+                ]
+                    as? String
+            }
+
+            let status = try cairn(["quorum", "status"] + client)
+            #expect(status.status == 0 && status.out.contains("\"genesis\""), "\(status.err)")
+            let candidacy = try cairn(["quorum", "candidacy", "--key", root + "/k4"] + client)
+            #expect(candidacy.status == 0, "\(candidacy.err)")
+            #expect(try await channel(ofBlob: candidacy.out) == "quorum/candidacy")
+            let vote = try cairn(["quorum", "vote", "--key", root + "/k5", testKey(4).publicKey.hex] + client)
+            #expect(vote.status == 0, "\(vote.err)")
+            #expect(try await channel(ofBlob: vote.out) == "quorum/vote")
+            // Member 2 signs height 1 here with its key file; the node lists the signature under its key.
+            let signed = try cairn(
+                ["quorum", "sign", "--height", "1", "--block", Self.block(1).hex, "--key", root + "/k2"] + client
+            )
+            #expect(signed.status == 0, "\(signed.err)")
+            let report = try await cluster.get("/v1/quorum/heights/1", on: 0)
+            let signers = (report["signatures"] as? [[String: Any]])?.compactMap { $0["signer"] as? String }
+            #expect(signers == [testKey(2).publicKey.hex])
+            // The node signs a slip with its own key.
+            let byNode = try await cluster.post(
+                "/v1/quorum/votes",
+                json: ["candidates": [testKey(4).publicKey.hex], "recall": ["epoch": "0"]],
+                on: 0
+            )
+            #expect(byNode.status == 201 && byNode.body["author"] as? String == testKey(1).publicKey.hex)
+            #expect(byNode.body["channel"] as? String == "quorum/vote")
+            let notAList = try await cluster.post("/v1/quorum/votes", json: ["candidates": "x"], on: 0)
+            #expect(notAList.status == 400 && notAList.body["error"] as? String == "invalid_body")
+
+            let bad: [([String], String)] = [
+                (
+                    [
+                        "quorum", "vote", "--key", root + "/k5", "--drop", testKey(2).publicKey.hex,
+                        testKey(4).publicKey.hex,
+                    ], "--drop needs --recall"
+                ),
+                (["quorum", "vote", "--key", root + "/k5", "not-a-key"], "is not a public key"),
+                (["quorum", "sign", "--height", "1", "--block", "zz"], "--block expects"),
+                (["quorum", "sign", "--height", "0", "--block", Self.block(1).hex], "--height starts at 1"),
+            ]
+            for (arguments, message) in bad {
+                let result = try cairn(arguments + client)
+                #expect(result.status != 0 && result.err.contains(message), "\(arguments): \(result.err)")
+            }
+            let noQuorum = try cairn(["quorum", "status", "--api", cluster.apis[1]])
+            #expect(noQuorum.status != 0 && noQuorum.err.contains("no_quorum"), "\(noQuorum.err)")
+        }
+    }
+
     @Test func sevenNodesAgreeExposeADoubleSignAndRebuildAfterRestart() async throws {
         try await withTemporaryDirectory { root in
             let genesisPath = root + "/genesis.toml"
