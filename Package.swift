@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CairnNode", targets: ["CairnNode"]),
         .library(name: "CairnHTTP", targets: ["CairnHTTP"]),
         .library(name: "CairnQuorum", targets: ["CairnQuorum"]),
+        .library(name: "CairnRatify", targets: ["CairnRatify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,6 +67,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .target(
+            name: "CairnRatify",
+            dependencies: ["CairnCore"],
+            swiftSettings: strictSwift
+        ),
+        .target(
             name: "CairnStore",
             dependencies: [
                 "CairnCore", "CLMDB",
@@ -99,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnProtocol", "CairnQuorum",
+                "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnProtocol", "CairnQuorum", "CairnRatify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -133,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "CairnQuorumTests",
             dependencies: ["CairnCore", "CairnProtocol", "CairnQuorum"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CairnRatifyTests",
+            dependencies: ["CairnCore", "CairnRatify"],
             swiftSettings: strictSwift
         ),
         .testTarget(
