@@ -30,22 +30,10 @@ public enum Blake2b {
 
     /// Hashes the concatenation of several parts without copying them together.
     public static func hash256(parts: [[UInt8]]) -> [UInt8] {
-        Sodium.ensure()
-        // The state is 64-byte aligned in C, so Swift sees it as opaque; allocate it with that alignment.
-        let state = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
-        defer { state.deallocate() }
-        let statePointer = OpaquePointer(state)
-        var rc = crypto_generichash_init(statePointer, nil, 0, digestBytes)
-        precondition(rc == 0, "crypto_generichash_init failed")
+        var hasher = Hasher()
         for part in parts {
-            rc = part.withUnsafeBufferPointer {
-                crypto_generichash_update(statePointer, $0.baseAddress, UInt64($0.count))
-            }
-            precondition(rc == 0, "crypto_generichash_update failed")
+            hasher.update(part)
         }
-        var out = [UInt8](repeating: 0, count: digestBytes)
-        rc = out.withUnsafeMutableBufferPointer { crypto_generichash_final(statePointer, $0.baseAddress!, digestBytes) }
-        precondition(rc == 0, "crypto_generichash_final failed")
-        return out
+        return hasher.finalize()
     }
 }

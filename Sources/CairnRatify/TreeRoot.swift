@@ -1,6 +1,6 @@
 import CairnCore
 
-/// The root hash of a source tree (Docs/PROTOCOL.md, "Tree hash"): what proposals name and holders vote on.
+/// The root hash of a tree: what `cairn tree hash` prints and what holders ratify (`Docs/PROTOCOL.md` §7.4).
 public struct TreeRoot: Bytes32 {
     public let words: Words32
     public init(words: Words32) { self.words = words }

@@ -11,7 +11,7 @@ struct Cairn: AsyncParsableCommand {
         version: version,
         subcommands: [
             Init.self, NodeCommand.self, Put.self, Get.self, Status.self, Peers.self, Key.self, Blob.self,
-            EvidenceCommand.self, Watch.self, QuorumCommand.self, DemoCommand.self,
+            EvidenceCommand.self, Watch.self, QuorumCommand.self, TreeCommand.self, DemoCommand.self,
         ]
     )
 }
