@@ -174,7 +174,6 @@ extension RatifyState {
 
     /// The root a manifest's bytes hash to, `nil` when they are not a manifest.
     static func manifestRoot(_ bytes: [UInt8]) -> TreeRoot? {
-        // Replaced by the tree-hash manifest once it lands.
-        nil
+        (try? TreeManifest.decode(bytes))?.root
     }
 }

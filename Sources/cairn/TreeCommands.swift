@@ -3,11 +3,11 @@ import CairnRatify
 import Foundation
 
 /// `cairn tree`: the tree hash of a source tree (`Docs/PROTOCOL.md` §7), offline.
-struct TreeCommand: ParsableCommand {
+struct TreeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",
-        abstract: "Hash a source tree, or compare one with a manifest.",
-        subcommands: [Hash.self, Diff.self]
+        abstract: "Hash a source tree, compare one with a manifest, and ratify roots by stake vote.",
+        subcommands: [Hash.self, Diff.self, TreePropose.self, TreeVote.self, TreeStatus.self, TreeCheck.self]
     )
 
     /// `cairn tree hash DIR [--manifest FILE]`.

@@ -60,3 +60,150 @@ struct TreeStatus: AsyncParsableCommand {
         FileHandle.standardOutput.write(answer + Data("\n".utf8))
     }
 }
+
+/// `cairn tree propose`: publish a tree's root and manifest for holders to vote on.
+struct TreePropose: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "propose",
+        abstract: "Propose DIR's root hash for ratification: its manifest in parts, then the proposal; prints the root "
+            + "and the proposal's blob id."
+    )
+
+    @Argument(help: "The directory whose tree is proposed.")
+    var directory: String
+
+    @Option(help: "A title, 1 to 200 bytes of UTF-8.")
+    var title: String
+
+    @Option(help: "Sign here with this key file (default: the node signs with its own key).")
+    var key: String?
+
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let manifest: TreeManifest
+        do { manifest = try TreeScanner.scan(directory) } catch { throw CLIError(error.description) }
+        let client = try options.client(needsToken: true)
+        let node = try await QuorumClient(client)
+        let signer = try key.map(loadSigningKey)
+        var parts: [BlobID] = []
+        let encoding = manifest.encoding
+        let chunkBytes = try await Self.chunkBytes(client)
+        for start in stride(from: 0, to: encoding.count, by: chunkBytes) {
+            let chunk = Array(encoding[start..<min(start + chunkBytes, encoding.count)])
+            let part = try RatifyManifestPart(genesis: node.genesis, chunk: chunk)
+            parts.append(try await Self.publish(part.encoding, on: RatifyChannel.manifest, signer, node))
+        }
+        let proposal: RatifyProposal
+        do {
+            proposal = try RatifyProposal(genesis: node.genesis, root: manifest.root, title: title, parts: parts)
+        } catch {
+            throw CLIError("cannot build the proposal: \(error)")
+        }
+        let id = try await Self.publish(proposal.encoding, on: RatifyChannel.proposal, signer, node)
+        print("\(manifest.root.hex) \(id.hex)")
+    }
+
+    /// The largest manifest chunk one blob carries on this node: its payload limit less the part's header.
+    private static func chunkBytes(_ client: APIClient) async throws -> Int {
+        struct Info: Decodable { let maxBlobBytes: Int }
+        let answer = try await client.send("GET", "/v1/node")
+        guard let info = try? JSONDecoder().decode(Info.self, from: answer), info.maxBlobBytes > 64 else {
+            throw CLIError("the node's GET /v1/node answer is not the expected JSON")
+        }
+        return info.maxBlobBytes - 33
+    }
+
+    /// Publishes a payload: signed here when a key is given, else by the node.
+    private static func publish(
+        _ payload: [UInt8],
+        on channel: ChannelName,
+        _ signer: SigningKey?,
+        _ node: QuorumClient
+    )
+        async throws -> BlobID
+    {
+        if let signer { return try await node.postSigned(signer, channel, payload) }
+        let answer = try await node.client.send(
+            "POST",
+            "/v1/blobs",
+            query: [URLQueryItem(name: "channel", value: channel.value)],
+            body: Data(payload)
+        )
+        guard let id = BlobID(hex: try QuorumClient.id(in: answer)) else {
+            throw CLIError("the node's answer has no blob id")
+        }
+        return id
+    }
+}
+
+/// `cairn tree check`: is this tree what the holders ratified?
+struct TreeCheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Exit 0 only if DIR hashes to a ratified root (or to HASH, when given, and HASH is ratified); "
+            + "otherwise name the files that differ from the closest ratified manifest.",
+        discussion: """
+            Prints the root DIR hashes to and the verdict. When it is not ratified, the files that differ from the \
+            closest ratified manifest the node holds (HASH's, when given) follow as '+ PATH', '- PATH', '~ PATH'. \
+            Exit status: 0 ratified, 1 not, 2 when DIR or the node cannot be used.
+            """
+    )
+
+    @Argument(help: "The directory to check.")
+    var directory: String
+
+    @Argument(help: "The ratified root it must hash to (default: any ratified root).")
+    var root: String?
+
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        do {
+            try await check()
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(TreeCommand.Diff.troubleExitCode)
+        }
+    }
+
+    private func check() async throws {
+        let expected = try root.map { text in
+            guard let root = TreeRoot(hex: text) else {
+                throw CLIError("the root hash is 64 hexadecimal characters, got \"\(text)\"")
+            }
+            return root
+        }
+        let tree: TreeManifest
+        do { tree = try TreeScanner.scan(directory) } catch { throw CLIError(error.description) }
+        let client = try options.client(needsToken: false)
+        struct Root: Decodable {
+            let root: TreeRoot
+            let ratified: Bool
+        }
+        struct List: Decodable { let roots: [Root] }
+        guard let list = try? JSONDecoder().decode(List.self, from: try await client.send("GET", "/v1/ratify")) else {
+            throw CLIError("the node's GET /v1/ratify answer is not the expected JSON")
+        }
+        let ratified = list.roots.filter(\.ratified).map(\.root).filter { expected == nil || $0 == expected }
+        if ratified.contains(tree.root) {
+            print("\(tree.root.hex) ratified")
+            return
+        }
+        print("\(tree.root.hex) not ratified")
+        var closest: TreeDiff?
+        for root in ratified {
+            guard let bytes = try? await client.send("GET", "/v1/ratify/\(root.hex)/manifest"),
+                let manifest = try? TreeManifest.decode(Array(bytes), expecting: root)
+            else { continue }
+            let diff = TreeDiff(expected: manifest, found: tree)
+            if closest.map({ diff.changes.count < $0.changes.count }) ?? true { closest = diff }
+        }
+        if let closest {
+            for change in closest.changes { print(change) }
+        } else {
+            FileHandle.standardError.write(Data("no ratified manifest to compare with\n".utf8))
+        }
+        throw ExitCode.failure
+    }
+}
