@@ -40,8 +40,8 @@ struct TreeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `cairn tree diff DIR MANIFEST [--root HASH]`.
-    struct Diff: ParsableCommand {
+    /// `cairn tree diff DIR MANIFEST|HASH [--root HASH]`.
+    struct Diff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Name the files under DIR that differ from a manifest.",
             discussion: """
@@ -58,16 +58,23 @@ struct TreeCommand: AsyncParsableCommand {
         @Argument(help: "The directory to compare.")
         var directory: String
 
-        @Argument(help: "A manifest written by 'cairn tree hash --manifest'; '-' reads standard input.")
+        @Argument(
+            help: """
+                A manifest written by 'cairn tree hash --manifest' ('-' reads standard input), or a root hash whose \
+                manifest the node at --api holds (a proposal's).
+                """
+        )
         var manifest: String
 
         @Option(help: "Refuse the manifest unless it hashes to this root (64 hexadecimal characters).")
         var root: String?
 
-        func run() throws {
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
             let diff: TreeDiff
             do {
-                diff = try TreeScanner.diff(try expected(), against: directory)
+                diff = try TreeScanner.diff(try await expected(), against: directory)
             } catch {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 throw ExitCode(Self.troubleExitCode)
@@ -78,8 +85,17 @@ struct TreeCommand: AsyncParsableCommand {
             if !diff.isEmpty { throw ExitCode.failure }
         }
 
-        /// The manifest, checked against `--root` when given.
-        private func expected() throws -> TreeManifest {
+        /// The manifest, checked against `--root` when given; fetched from the node when the argument is a root hash
+        /// and no file of that name exists.
+        private func expected() async throws -> TreeManifest {
+            if let hash = TreeRoot(hex: manifest), !FileManager.default.fileExists(atPath: manifest) {
+                let bytes = try await options.client(needsToken: false).send("GET", "/v1/ratify/\(hash.hex)/manifest")
+                do {
+                    return try TreeManifest.decode(Array(bytes), expecting: hash)
+                } catch {
+                    throw CLIError("the node's manifest for \(hash.hex): \(error)")
+                }
+            }
             let bytes = try readInput(manifest)
             do {
                 guard let root else { return try TreeManifest.decode(bytes) }

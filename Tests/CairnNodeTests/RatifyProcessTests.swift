@@ -61,6 +61,9 @@ import Testing
             let refused = try cairn(["tree", "check", tree], on: 1)
             #expect(refused.status == 1, "\(refused.err)")
             #expect(refused.out.contains("not ratified") && refused.out.contains("~ src/main.swift"), "\(refused.out)")
+            // diff by root hash: the node serves the proposal's manifest.
+            let diff = try cairn(["tree", "diff", tree, rootHash], on: 0)
+            #expect(diff.status == 1 && diff.out == "~ src/main.swift\n", "\(diff.out) \(diff.err)")
             let status = try cairn(["tree", "status", rootHash], on: 1)
             #expect(status.status == 0 && status.out.contains("\"ratified\":true"), "\(status.out)")
             let badVote = try cairn(["tree", "vote", rootHash, "maybe", "--key", root + "/k1"], on: 0)
