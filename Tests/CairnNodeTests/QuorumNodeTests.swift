@@ -31,7 +31,9 @@ import Testing
             let plugin = QuorumPlugin(genesis: try Self.soloGenesis(stallMilliseconds: 200))
             try await withNode(in: directory, plugins: [plugin]) { node in
                 try await node.startPlugins()
-                let stalled = await eventually { (try? Self.events(node, topic: "stalled").count) == 1 }
+                let stalled = await eventually(timeout: .seconds(30)) {
+                    (try? Self.events(node, topic: "stalled").count) == 1
+                }
                 #expect(stalled, "no stalled event")
                 #expect(try Self.events(node, topic: "stalled").first?["lastDecidedHeight"] == "0")
             }
@@ -44,11 +46,16 @@ import Testing
             let plugin = QuorumPlugin(genesis: try Self.soloGenesis(stallMilliseconds: 60_000), signer: signer)
             try await withNode(in: directory, plugins: [plugin]) { node in
                 try await node.startPlugins()
-                let decided = await eventually {
+                let decided = await eventually(timeout: .seconds(30)) {
                     let height = await node.withPlugin(QuorumPlugin.self) { ($0.state.lastDecidedHeight, []) }
                     return (height ?? 0) >= 3
                 }
                 #expect(decided, "proposer mode decided nothing")
+                // The events are appended after the decisions, by the node's event drain.
+                let appended = await eventually(timeout: .seconds(30)) {
+                    (try? Self.events(node, topic: "decided").count) ?? 0 >= 3
+                }
+                #expect(appended)
                 let heights = try Self.events(node, topic: "decided").prefix(3).map { $0["height"] }
                 #expect(heights == ["1", "2", "3"])
                 // What it signed is in its slashing protection, one record per height.
