@@ -174,3 +174,70 @@ import Testing
         #expect(host.committed(votes.vote(Self.key(3), Self.rootA, yes: true), now: 2).isEmpty)
     }
 }
+
+/// A proposal's manifest split across parts: valid only once every part is stored, in the listed order, and only when
+/// the concatenation hashes to the proposed root.
+@Suite struct RatifyManifestTests {
+    static let genesis = RatifyTallyTests.genesis
+
+    static func manifest() throws -> TreeManifest {
+        let entries = try (0..<20).map { index in
+            TreeEntry(
+                path: try TreePath("src/file\(index).swift"),
+                mode: .file,
+                content: ContentHash(unchecked: Blake2b.hash256(Array("contents \(index)".utf8)))
+            )
+        }
+        return try TreeManifest(entries: entries)
+    }
+
+    static func part(_ chunk: ArraySlice<UInt8>, seq: UInt64) throws -> SignedBlob {
+        try SignedBlob.sign(
+            key: RatifyTallyTests.key(7),
+            channel: RatifyChannel.manifest,
+            seq: seq,
+            // Only the payload matters here; a chain position of its own for each part.
+            prev: seq == 1 ? .zero : BlobID(unchecked: Blake2b.hash256([UInt8(seq)])),
+            timestamp: seq,
+            payload: try RatifyManifestPart(genesis: genesis.hash, chunk: Array(chunk)).encoding
+        )
+    }
+
+    @Test func aManifestSplitAcrossPartsIsValidOnceAllArriveInTheListedOrder() throws {
+        let manifest = try Self.manifest()
+        let bytes = manifest.encoding
+        let third = bytes.count / 3
+        let parts = try [
+            Self.part(bytes[..<third], seq: 1), Self.part(bytes[third..<(2 * third)], seq: 2),
+            Self.part(bytes[(2 * third)...], seq: 3),
+        ]
+        let proposal = try RatifyProposal(
+            genesis: Self.genesis.hash,
+            root: manifest.root,
+            title: "split",
+            parts: parts.map(\.id)
+        )
+        var state = RatifyState(genesis: Self.genesis)
+        state.apply(parts[0])
+        state.apply(parts[2])
+        #expect(!state.manifestIsValid(proposal), "valid with a part missing")
+        state.apply(parts[1])
+        #expect(state.manifestIsValid(proposal))
+
+        // The same parts in another order are not the manifest; a proposal of another root with them is not valid.
+        let shuffled = try RatifyProposal(
+            genesis: Self.genesis.hash,
+            root: manifest.root,
+            title: "shuffled",
+            parts: [parts[1].id, parts[0].id, parts[2].id]
+        )
+        #expect(!state.manifestIsValid(shuffled))
+        let otherRoot = try RatifyProposal(
+            genesis: Self.genesis.hash,
+            root: RatifyTallyTests.rootA,
+            title: "other",
+            parts: parts.map(\.id)
+        )
+        #expect(!state.manifestIsValid(otherRoot))
+    }
+}
