@@ -37,6 +37,8 @@ import mesh_bench as mesh  # noqa: E402  (the directory is on the path only now)
 from mesh_bench import Deadline, Timeout, log, percentile  # noqa: E402
 
 SIGNATURE_CHANNEL = "quorum/sig"
+# --trace: the quorum streams also carry these, so each node's own order of events is exact (a diagnosis, not figures).
+TRACE_TOPICS = "equivocation,election,evidence,chain,blob"
 SIGNATURE_VERSION = 0x01
 EMPTY_VOTE_SET = bytes(32)
 COINS_PER_HOLDER = 100
@@ -204,6 +206,24 @@ def quorum_of(node: mesh.Node) -> dict:
     if not isinstance(answer, dict):
         raise RuntimeError(f"node {node.index}: GET /v1/quorum failed")
     return answer
+
+
+def machine_ticks() -> tuple[int, int] | None:
+    """(busy, all) CPU ticks of the whole machine from /proc/stat (Linux); None elsewhere. Per process, /proc counts
+    in 10 ms ticks, too coarse for a 100 ms window over 30 processes; the machine's counter is exact to one tick."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def cores_busy(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1), 2)
 
 
 def wait_for(what: str, deadline: Deadline, condition, interval: float = 0.05) -> None:
@@ -412,7 +432,7 @@ def run(args: argparse.Namespace) -> dict:
         peers_before = cluster.peer_summary()
         cluster.start_listeners(deadline)
         for node in cluster.nodes:
-            watcher = QuorumWatcher(node)
+            watcher = QuorumWatcher(node, topics=TRACE_TOPICS if args.trace else "equivocation,election")
             watchers.append(watcher)
             watcher.start()
         for watcher in watchers:
@@ -444,6 +464,7 @@ def run(args: argparse.Namespace) -> dict:
 
         log(f"members {cluster.members} decide heights 1-{args.heights}")
         decided = decide_heights(cluster, args.heights, deadline)
+        ticks_pause = machine_ticks()
         time.sleep(args.pause)
 
         height = args.heights + 1
@@ -453,6 +474,7 @@ def run(args: argparse.Namespace) -> dict:
             f"{cluster.targets[0]} and {cluster.targets[1]}"
         )
         load_at_t0 = mesh.loadavg()
+        ticks_t0 = machine_ticks()
         t0, posted = post_halves(cluster, halves)
 
         def arrivals() -> tuple[list[float | None], list[float | None]]:
@@ -466,6 +488,8 @@ def run(args: argparse.Namespace) -> dict:
             if None not in alert_at and None not in switch_at:
                 break
             time.sleep(0.02)
+        ticks_switched = machine_ticks()
+        window_wall = time.monotonic() - t0
         alert_at, switch_at = arrivals()
         missing_alert = [i for i, a in enumerate(alert_at) if a is None]
         missing_switch = [i for i, s in enumerate(switch_at) if s is None]
@@ -588,7 +612,11 @@ def run(args: argparse.Namespace) -> dict:
             "agreed": agreed,
             "problems": problems,
             "sse_reconnects": sum(w.reconnects for w in watchers + cluster.listeners),
+            "trace": trace(watchers, cluster, halves, t0) if args.trace else None,
             "cpu": {
+                "machine_cores_busy_before_t0": cores_busy(ticks_pause, ticks_t0),
+                "machine_cores_busy_t0_to_switches": cores_busy(ticks_t0, ticks_switched),
+                "t0_to_switches_wall_ms": ms(window_wall),
                 "nodes_cores_busy_avg": round(sum(cpu) / wall, 2) if wall > 0 else None,
                 "harness_cores_busy_avg": round(harness_cpu / wall, 2) if wall > 0 else None,
                 "wall_seconds": round(wall, 2),
@@ -605,6 +633,29 @@ def run(args: argparse.Namespace) -> dict:
 
 # ----------------------------------------------------------------------------------------------------------------
 # Output
+
+
+def trace(watchers: list[QuorumWatcher], cluster: QuorumCluster, halves: list[tuple[str, bytes]], t0: float) -> dict:
+    """Per node, from its one stream: the halves' `blob` events, `evidence`, `chain`, `equivocation` and `election`
+    events from t0 on, as (ms after t0, what)."""
+    names = {blob_id: f"half {n + 1}" for n, (blob_id, _) in enumerate(halves)}
+    result = {}
+    for watcher in watchers:
+        with watcher.lock:
+            events = list(watcher.events)
+        lines = []
+        for arrival, topic, data in events:
+            if arrival < t0 or (topic == "blob" and data.get("id") not in names):
+                continue
+            what = {
+                "blob": lambda: f"blob {names.get(data.get('id'))}",
+                "chain": lambda: f"chain {names.get(data.get('id'), data.get('id', '')[:8])}",
+                "evidence": lambda: f"evidence {data.get('kind')}",
+                "election": lambda: f"election {data.get('event')} {data.get('epoch')}",
+            }.get(topic, lambda: topic)()
+            lines.append((ms(arrival - t0), what))
+        result[f"{watcher.node.index} {cluster.role(watcher.node.index)}".strip()] = lines
+    return result
 
 
 def format_table(result: dict) -> str:
@@ -672,6 +723,15 @@ def format_table(result: dict) -> str:
         f"CPU: nodes {c['nodes_cores_busy_avg']} cores busy on average, this benchmark {c['harness_cores_busy_avg']}, "
         f"over {c['wall_seconds']} s; SSE reconnects {result['sse_reconnects']}"
     )
+    add(
+        f"machine CPU (/proc/stat): {c['machine_cores_busy_before_t0']} cores busy in the pause before t0, "
+        f"{c['machine_cores_busy_t0_to_switches']} from t0 until every node had switched "
+        f"({c['t0_to_switches_wall_ms']} ms, seen within 20 ms)"
+    )
+    if result.get("trace"):
+        add("trace (ms after t0, one stream per node, in the node's order):")
+        for node, events in result["trace"].items():
+            add(f"  node {node}: " + " | ".join(f"{at:.1f} {what}" for at, what in events))
     if result["problems"]:
         add("CHECK FAILED:")
         lines.extend(f"  {problem}" for problem in result["problems"])
@@ -718,6 +778,11 @@ def main() -> int:
     parser.add_argument("--log-level", default="warning", help="log.level of the nodes (logs in each data dir)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directories")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help=f"diagnosis: the quorum streams carry {TRACE_TOPICS} and each node's timeline is printed",
+    )
     args = parser.parse_args()
     if not 3 <= args.quorum_size <= 15:
         parser.error("--quorum-size must be 3 to 15")
