@@ -98,17 +98,33 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 
 class Node:
-    def __init__(self, index: int, binary: str, root: str, config: str, peers: list[str]) -> None:
+    def __init__(
+        self,
+        index: int,
+        binary: str,
+        root: str,
+        config: str,
+        peers: list[str],
+        files: dict[str, str] | None = None,
+        extra_arguments: list[str] | None = None,
+    ) -> None:
+        """Starts the node. `files` are written into its data directory first (mode 0600; e.g. `node.key`),
+        `extra_arguments` go after the `cairn node` flags."""
         self.index = index
         self.data = os.path.join(root, f"node{index}")
         os.makedirs(self.data, mode=0o700)
         with open(os.path.join(self.data, "cairn.toml"), "w") as handle:
             handle.write(config)
+        for name, text in (files or {}).items():
+            descriptor = os.open(os.path.join(self.data, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(text)
         self.log_path = os.path.join(self.data, "node.log")
         self.log_file = open(self.log_path, "wb")
         arguments = [binary, "node", "--data", self.data, "--api", "127.0.0.1:0", "--listen", "127.0.0.1:0"]
         for peer in peers:
             arguments += ["--peer", peer]
+        arguments += extra_arguments or []
         self.arguments = arguments
         # Own session: a Ctrl-C in the terminal reaches only this script, which then stops the nodes itself.
         self.process = subprocess.Popen(
@@ -214,6 +230,11 @@ EVENT_ID = re.compile(rb"^id: (\d+)$", re.MULTILINE)
 
 
 class Listener(threading.Thread):
+    """Follows one node's `GET /v1/events?topics=TOPICS`; `handle_frames` records what arrived (here: the first
+    arrival of every blob id; a subclass may follow other topics)."""
+
+    topics = "blob"
+
     def __init__(self, node: Node) -> None:
         super().__init__(name=f"sse-{node.index}", daemon=True)
         self.node = node
@@ -248,7 +269,7 @@ class Listener(threading.Thread):
         headers = {"Accept": "text/event-stream"}
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = self.last_event_id
-        connection.request("GET", "/v1/events?topics=blob", headers=headers)
+        connection.request("GET", f"/v1/events?topics={self.topics}", headers=headers)
         response = connection.getresponse()
         if response.status != 200:
             raise ValueError(f"GET /v1/events answered {response.status}")
@@ -268,17 +289,21 @@ class Listener(threading.Thread):
             if end < 0:
                 continue
             frames, pending = pending[: end + 2], pending[end + 2 :]
-            blob_ids = BLOB_ID.findall(frames)
+            self.handle_frames(frames, now, resumed)
             event_ids = EVENT_ID.findall(frames)
-            with self.lock:
-                for raw in blob_ids:
-                    blob_id = raw.decode()
-                    if blob_id not in self.arrivals:
-                        self.arrivals[blob_id] = now
-                        if resumed:
-                            self.replayed_after_reconnect += 1
             if event_ids:
                 self.last_event_id = event_ids[-1].decode()
+
+    def handle_frames(self, frames: bytes, now: float, resumed: bool) -> None:
+        """Complete SSE frames that arrived at `now` (monotonic); `resumed`: on a stream after a reconnect."""
+        blob_ids = BLOB_ID.findall(frames)
+        with self.lock:
+            for raw in blob_ids:
+                blob_id = raw.decode()
+                if blob_id not in self.arrivals:
+                    self.arrivals[blob_id] = now
+                    if resumed:
+                        self.replayed_after_reconnect += 1
 
     def count_of(self, ids: set[str]) -> int:
         with self.lock:
@@ -377,14 +402,19 @@ class Cluster:
         self.listeners: list[Listener] = []
         self.topology: list[list[int]] = []
 
-    def config(self) -> str:
+    def config_sections(self) -> dict[str, dict[str, str]]:
+        """cairn.toml as {section: {key: TOML value}}; a subclass may add keys (--set is applied after)."""
         a = self.args
         sections: dict[str, dict[str, str]] = {
             "storage": {"durable": "true" if a.durable else "false"},
             "gossip": {"heartbeat_ms": str(a.heartbeat_ms)},
             "log": {"level": json.dumps(a.log_level)},
         }
-        for setting in a.set or []:
+        return sections
+
+    def config(self) -> str:
+        sections = self.config_sections()
+        for setting in self.args.set or []:
             key, _, value = setting.partition("=")
             section, _, name = key.strip().partition(".")
             if not section or not name or not value:
@@ -403,10 +433,26 @@ class Cluster:
             earlier = list(range(index))
             chosen = sorted(rng.sample(earlier, rng.randint(1, min(3, index)))) if index else []
             self.topology.append(chosen)
-            node = Node(index, self.args.binary, self.root, config, [self.nodes[i].p2p for i in chosen])
+            node = Node(
+                index,
+                self.args.binary,
+                self.root,
+                config,
+                [self.nodes[i].p2p for i in chosen],
+                files=self.node_files(index),
+                extra_arguments=self.node_arguments(index),
+            )
             self.nodes.append(node)
             node.wait_started(deadline)
         log(f"{len(self.nodes)} nodes started in {self.root}")
+
+    def node_files(self, index: int) -> dict[str, str]:
+        """Files to write into node `index`'s data directory before it starts (none here; a subclass's hook)."""
+        return {}
+
+    def node_arguments(self, index: int) -> list[str]:
+        """More `cairn node` arguments for node `index` (none here; a subclass's hook)."""
+        return []
 
     def wait_connected(self, deadline: Deadline) -> None:
         pending = set(range(len(self.nodes)))
@@ -529,6 +575,35 @@ def by_type(deltas: dict[str, float], name: str) -> dict[str, float]:
     return dict(sorted(result.items(), key=lambda item: -item[1]))
 
 
+def arrival_figures(
+    publisher: Publisher, receivers: list[Listener], sent_within: tuple[float, float] | None = None
+) -> tuple[list[float], list[float], list[float], int]:
+    """Time-to-all (per blob that reached every receiver), time-to-each (per (blob, receiver) pair) and POST latency,
+    in seconds, and the number of blobs that reached every receiver; only blobs sent within `sent_within`
+    (monotonic seconds, both ends included) if given."""
+    time_to_all, time_to_each, post_latency = [], [], []
+    complete = 0
+    for index, blob_id in enumerate(publisher.ids):
+        if not blob_id:
+            continue
+        sent = publisher.sent_at[index]
+        if sent_within is not None and not sent_within[0] <= sent <= sent_within[1]:
+            continue
+        if publisher.done_at[index] is not None:
+            post_latency.append(publisher.done_at[index] - sent)
+        arrivals = []
+        for listener in receivers:
+            with listener.lock:
+                arrival = listener.arrivals.get(blob_id)
+            if arrival is not None:
+                arrivals.append(arrival)
+                time_to_each.append(arrival - sent)
+        if len(arrivals) == len(receivers):
+            complete += 1
+            time_to_all.append(max(arrivals) - sent)
+    return time_to_all, time_to_each, post_latency, complete
+
+
 def loadavg() -> str | None:
     try:
         with open("/proc/loadavg") as handle:
@@ -582,25 +657,7 @@ def run(args: argparse.Namespace) -> dict:
         peers_after = cluster.peer_summary()
         measured_end = time.monotonic()
 
-        # Time-to-all, per blob delivered everywhere; time-to-each for every (blob, receiver) pair.
-        time_to_all, time_to_each, post_latency = [], [], []
-        complete = 0
-        for index, blob_id in enumerate(publisher.ids):
-            if not blob_id:
-                continue
-            sent = publisher.sent_at[index]
-            if publisher.done_at[index] is not None:
-                post_latency.append(publisher.done_at[index] - sent)
-            arrivals = []
-            for listener in receivers:
-                with listener.lock:
-                    arrival = listener.arrivals.get(blob_id)
-                if arrival is not None:
-                    arrivals.append(arrival)
-                    time_to_each.append(arrival - sent)
-            if len(arrivals) == len(receivers):
-                complete += 1
-                time_to_all.append(max(arrivals) - sent)
+        time_to_all, time_to_each, post_latency, complete = arrival_figures(publisher, receivers)
         per_node = {}
         for listener in receivers:
             lat = []
@@ -863,7 +920,18 @@ def main() -> int:
     if not os.access(args.binary, os.X_OK):
         parser.error(f"{args.binary} is not an executable; build it with `swift build -c release --product cairn`")
 
-    # SIGTERM and the hard backstop behave like Ctrl-C: unwind through the finally blocks that stop the nodes.
+    result = run_guarded(args, run)
+    if isinstance(result, int):
+        return result
+    print(format_table(result))
+    write_json(args.json, result)
+    return 0
+
+
+def run_guarded(args: argparse.Namespace, body):
+    """Runs `body(args)` with SIGTERM and a SIGALRM backstop (`args.timeout` + 60 s) turned into KeyboardInterrupt,
+    so that `body`'s finally blocks stop every node; returns its result, or the exit code (130, or 2 on timeout)."""
+
     def interrupt(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
@@ -871,7 +939,7 @@ def main() -> int:
     signal.signal(signal.SIGALRM, interrupt)
     signal.alarm(int(args.timeout) + 60)
     try:
-        result = run(args)
+        return body(args)
     except KeyboardInterrupt as error:
         log(f"interrupted ({error}); every node was stopped")
         return 130
@@ -880,12 +948,13 @@ def main() -> int:
         return 2
     finally:
         signal.alarm(0)
-    print(format_table(result))
-    if args.json:
-        with open(args.json, "w") as handle:
+
+
+def write_json(path: str | None, result: dict) -> None:
+    if path:
+        with open(path, "w") as handle:
             json.dump(result, handle, indent=2, sort_keys=True)
             handle.write("\n")
-    return 0
 
 
 if __name__ == "__main__":
