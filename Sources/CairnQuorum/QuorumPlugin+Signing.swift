@@ -81,6 +81,9 @@ extension QuorumPlugin {
         guard !replaying, let signer, signer.proposes, state.members.contains(signer.key) else { return [] }
         let epoch = state.currentEpoch.number
         let height = state.nextHeight
+        // Slots below the next height are behind us: keep the two sets to the heights still open.
+        if proposed.contains(where: { $0.height < height }) { proposed = proposed.filter { $0.height >= height } }
+        if signedHere.contains(where: { $0.height < height }) { signedHere = signedHere.filter { $0.height >= height } }
         var actions: [PluginAction] = []
         let due = lastProgressAt.map { now >= $0 + signer.proposeIntervalMilliseconds } ?? true
         if due, state.proposer(at: height) == signer.key, state.proposal(at: height) == nil,

@@ -14,11 +14,16 @@ public struct RatifyRoutes: PluginRoutes {
     public func add(to router: Router<APIServer.Context>, server: APIServer) {
         let node = server.node
         router.get("/v1/ratify") { _, _ in
-            let roots = try await Self.withRatify(node) { plugin in
-                (plugin.state.roots.map { RatifyRootJSON(plugin.state, $0) }, [])
+            let list = try await Self.withRatify(node) { plugin in
+                let state = plugin.state
+                return (
+                    RatifyListJSON(
+                        totalStake: String(state.totalStake),
+                        roots: state.roots.map { RatifyRootJSON(state, $0) }
+                    ), []
+                )
             }
-            let total = try await Self.withRatify(node) { plugin in (plugin.state.totalStake, []) }
-            return APIServer.json(RatifyListJSON(totalStake: String(total), roots: roots))
+            return APIServer.json(list)
         }
         router.get("/v1/ratify/:root") { _, context in
             let root = try Self.root(context)
