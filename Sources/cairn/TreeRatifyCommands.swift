@@ -23,9 +23,7 @@ struct TreeVote: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        guard let root = TreeRoot(hex: root) else {
-            throw CLIError("the root hash is 64 hexadecimal characters, got \"\(self.root)\"")
-        }
+        let root = try TreeRoot.parse(root)
         guard ["yes", "no"].contains(choice) else { throw CLIError("the choice is yes or no, got \"\(choice)\"") }
         let signer = try loadSigningKey(key)
         let node = try await QuorumClient(try options.client(needsToken: true))
@@ -49,10 +47,7 @@ struct TreeStatus: AsyncParsableCommand {
     func run() async throws {
         let path: String
         if let root {
-            guard let parsed = TreeRoot(hex: root) else {
-                throw CLIError("the root hash is 64 hexadecimal characters, got \"\(root)\"")
-            }
-            path = "/v1/ratify/\(parsed.hex)"
+            path = "/v1/ratify/\(try TreeRoot.parse(root).hex)"
         } else {
             path = "/v1/ratify"
         }
@@ -168,12 +163,7 @@ struct TreeCheck: AsyncParsableCommand {
     }
 
     private func check() async throws {
-        let expected = try root.map { text in
-            guard let root = TreeRoot(hex: text) else {
-                throw CLIError("the root hash is 64 hexadecimal characters, got \"\(text)\"")
-            }
-            return root
-        }
+        let expected = try root.map(TreeRoot.parse)
         let tree: TreeManifest
         do { tree = try TreeScanner.scan(directory) } catch { throw CLIError(error.description) }
         let client = try options.client(needsToken: false)
@@ -205,5 +195,16 @@ struct TreeCheck: AsyncParsableCommand {
             FileHandle.standardError.write(Data("no ratified manifest to compare with\n".utf8))
         }
         throw ExitCode.failure
+    }
+}
+
+extension TreeRoot {
+    /// A root hash given on the command line.
+    /// - Throws: `CLIError` naming the text when it is not 64 hexadecimal characters.
+    static func parse(_ text: String) throws -> TreeRoot {
+        guard let root = TreeRoot(hex: text) else {
+            throw CLIError("the root hash is 64 hexadecimal characters, got \"\(text)\"")
+        }
+        return root
     }
 }

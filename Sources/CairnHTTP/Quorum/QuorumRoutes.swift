@@ -79,19 +79,12 @@ public struct QuorumRoutes: PluginRoutes {
         }
     }
 
-    /// Runs `body` on the quorum plug-in, or answers 404 on a node without one.
+    /// Runs `body` on the quorum plug-in, or answers 404 `no_quorum` on a node without one.
     static func withQuorum<Result: Sendable>(
         _ node: Node,
         _ body: @Sendable (inout QuorumPlugin) throws -> (Result, [PluginAction])
     ) async throws -> Result {
-        guard let result = try await node.withPlugin(QuorumPlugin.self, body) else {
-            throw APIError(
-                .notFound,
-                "no_quorum",
-                "this node runs no quorum: start it with --genesis FILE (or node.genesis in cairn.toml)"
-            )
-        }
-        return result
+        try await withPlugin(QuorumPlugin.self, on: node, missing: "no_quorum", named: "quorum", body)
     }
 
     private static func publish(_ node: Node, _ channel: ChannelName, _ payload: [UInt8]) async throws -> SignedBlob {

@@ -51,19 +51,12 @@ public struct RatifyRoutes: PluginRoutes {
         return root
     }
 
-    /// Runs `body` on the ratification plug-in, or answers 404 on a node without one.
+    /// Runs `body` on the ratification plug-in, or answers 404 `no_ratify` on a node without one.
     private static func withRatify<Result: Sendable>(
         _ node: Node,
         _ body: @Sendable (inout RatifyPlugin) throws -> (Result, [PluginAction])
     ) async throws -> Result {
-        guard let result = try await node.withPlugin(RatifyPlugin.self, body) else {
-            throw APIError(
-                .notFound,
-                "no_ratify",
-                "this node runs no ratification: start it with --genesis FILE (or node.genesis in cairn.toml)"
-            )
-        }
-        return result
+        try await withPlugin(RatifyPlugin.self, on: node, missing: "no_ratify", named: "ratification", body)
     }
 }
 
