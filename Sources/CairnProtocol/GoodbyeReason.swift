@@ -19,6 +19,14 @@ public struct GoodbyeReason: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let banned = GoodbyeReason(rawValue: 4)
     /// The peer reads too slowly and exceeded its send budget.
     public static let tooSlow = GoodbyeReason(rawValue: 5)
+    /// The peer sent a record or message that does not decode.
+    public static let malformed = GoodbyeReason(rawValue: 6)
+    /// The peer sent a frame above the size bound.
+    public static let oversized = GoodbyeReason(rawValue: 7)
+    /// The peer sent a blob or evidence whose signature or encoding does not verify.
+    public static let invalidSignature = GoodbyeReason(rawValue: 8)
+    /// The peer sent unwanted or repeated traffic.
+    public static let spam = GoodbyeReason(rawValue: 9)
 
     public var description: String {
         switch self {
@@ -28,6 +36,10 @@ public struct GoodbyeReason: RawRepresentable, Sendable, Hashable, CustomStringC
         case .tooManyPeers: "too-many-peers"
         case .banned: "banned"
         case .tooSlow: "too-slow"
+        case .malformed: "malformed"
+        case .oversized: "oversized"
+        case .invalidSignature: "invalid-signature"
+        case .spam: "spam"
         default: "reason-\(rawValue)"
         }
     }

@@ -246,7 +246,8 @@ extension PeerManager {
         }
 
         /// Lowers the connection's score by the offence's penalty; closes it at `disconnectScore`, and at
-        /// `banScore` also bans its node key (when known) for `banMilliseconds`.
+        /// `banScore` also bans its node key (when known) for `banMilliseconds`. Either way the `goodbye` names the
+        /// offence's class; `goodbye(banned)` answers the banned key's later connections.
         public mutating func offence(_ offence: Offence, on connection: ConnectionID, now: UInt64) -> [Action] {
             guard var current = connections[connection], !current.isClosing else { return [] }
             current.score += offence.penalty
@@ -254,9 +255,9 @@ extension PeerManager {
             var actions: [Action] = []
             if current.score <= configuration.banScore, let key = current.key {
                 insertBan(key, until: Self.adding(now, configuration.banMilliseconds), announce: true, into: &actions)
-                close(connection, .banned, addressFailed: true, into: &actions)
+                close(connection, offence.goodbyeReason, addressFailed: true, into: &actions)
             } else if current.score <= configuration.disconnectScore {
-                close(connection, .protocolViolation, addressFailed: true, into: &actions)
+                close(connection, offence.goodbyeReason, addressFailed: true, into: &actions)
             }
             return actions
         }

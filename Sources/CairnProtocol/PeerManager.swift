@@ -43,6 +43,18 @@ public enum PeerManager {
             case .spam: -5
             }
         }
+
+        /// The `goodbye` reason that closes a connection for this offence, whether it disconnects or bans, so a
+        /// peer can tell the classes apart. (A failed handshake has no session to carry one: the socket closes.)
+        public var goodbyeReason: GoodbyeReason {
+            switch self {
+            case .malformedFrame: .malformed
+            case .oversizedFrame: .oversized
+            case .invalidSignature: .invalidSignature
+            case .spam: .spam
+            case .handshakeFailure, .protocolViolation: .protocolViolation
+            }
+        }
     }
 
     /// What the driver must do.

@@ -428,7 +428,7 @@ struct PeerManagerTests {
         let until = Fixture.start + 3_600_000
         #expect(
             machine.offence(offence, on: 1, now: Fixture.start)
-                == [.ban(key, untilMilliseconds: until), .peerDown(key, 1), .close(1, .banned)]
+                == [.ban(key, untilMilliseconds: until), .peerDown(key, 1), .close(1, offence.goodbyeReason)]
         )
         #expect(machine.isBanned(key, now: Fixture.start))
         _ = machine.connectionClosed(1, now: Fixture.start)
@@ -461,14 +461,22 @@ struct PeerManagerTests {
         // A fresh peer would only be disconnected by -50; this one reaches -117.5 and is banned.
         let actions = machine.offence(.handshakeFailure, on: 2, now: Fixture.start + 1_000)
         #expect(actions.contains(.ban(key, untilMilliseconds: Fixture.start + 1_000 + 3_600_000)))
-        #expect(actions.closes == [2: .banned])
+        #expect(actions.closes == [2: .protocolViolation])
+    }
+
+    @Test func eachOffenceClassHasItsOwnGoodbyeReason() {
+        let reasons = PeerManager.Offence.allCases.filter { $0 != .handshakeFailure }.map(\.goodbyeReason)
+        #expect(Set(reasons).count == reasons.count)
+        #expect(!reasons.contains(.banned))
+        #expect(PeerManager.Offence.malformedFrame.goodbyeReason.description == "malformed")
+        #expect(PeerManager.Offence.spam.goodbyeReason == GoodbyeReason(rawValue: 9))
     }
 
     @Test func anOffenceBeforeTheHandshakeClosesWithoutABan() {
         var machine = Fixture.machine()
         _ = machine.start(bootstrap: [], knownAddresses: [], bans: [], now: Fixture.start)
         _ = machine.inboundAccepted(1, now: Fixture.start)
-        #expect(machine.offence(.malformedFrame, on: 1, now: Fixture.start) == [.close(1, .protocolViolation)])
+        #expect(machine.offence(.malformedFrame, on: 1, now: Fixture.start) == [.close(1, .malformed)])
         #expect(machine.handshakeCompleted(1, remote: Fixture.key(3), now: Fixture.start).isEmpty)
         #expect(machine.bannedKeys.isEmpty)
     }

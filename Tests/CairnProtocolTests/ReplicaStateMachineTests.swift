@@ -443,7 +443,7 @@ struct ReplicaStateMachineTests {
         #expect(actions.persisted == [.ban(peer.publicKey, untilMilliseconds: until)])
         #expect(actions.notices.contains(.banned(peer.publicKey, untilMilliseconds: until)))
         #expect(actions.closedConnections == [peer.connection])
-        #expect(try peer.read(from: &node, now: now) == [.goodbye(.banned)])
+        #expect(try peer.read(from: &node, now: now) == [.goodbye(.invalidSignature)])
         #expect(node.replica.isBanned(peer.publicKey, now: now))
         #expect(node.replica.statistics.invalidBlobs == 1)
         #expect(node.replica.statistics.bans == 1)
@@ -549,6 +549,33 @@ struct ReplicaStateMachineTests {
 
     /// A transport that ends before `dialed` (the read could not start) is a failed dial: the address backs off and
     /// is dialled again, its outbound slot not lost.
+    @Test func aReplicaThatDialsItselfClosesWithoutPenaltyAndForgetsTheAddress() throws {
+        // The node's only known address is its own (an operator listed it as a bootstrap, or a peer passed it on).
+        let address = Fixture.address(11)
+        var (node, started) = Self.nodeDialling(address)
+        let dial = try #require(started.dials.first)
+        let (inbound, acceptActions) = node.replica.accepted(from: Fixture.address(11, port: 50_001), now: 0)
+        node.perform(acceptActions, now: 0)
+        node.perform(node.replica.dialed(dial.id, now: 0), now: 0)
+        for _ in 0..<10 {
+            let toInbound = node.takeWrites(for: dial.id, now: 0)
+            let toOutbound = node.takeWrites(for: inbound, now: 0)
+            if !toInbound.isEmpty { node.receive(toInbound, on: inbound, now: 0) }
+            if !toOutbound.isEmpty { node.receive(toOutbound, on: dial.id, now: 0) }
+            if toInbound.isEmpty && toOutbound.isEmpty { break }
+        }
+        #expect(node.closed.contains(dial.id))
+        node.perform(node.replica.closed(inbound, now: 0), now: 0)
+        #expect(node.replica.connectionCount == 0)
+        let notices = node.log.compactMap { if case .emit(let notice) = $0 { notice } else { nil } }
+        #expect(!notices.contains { if case .offence = $0 { true } else { false } })
+        #expect(node.replica.statistics.bans == 0)
+        #expect(node.log.contains(.persist(.forget(address))))
+        // Never dialled again, however long it waits.
+        let later = node.replica.configuration.peers.dialBackoffMilliseconds.upperBound * 2
+        #expect(node.tick(now: later).dials.isEmpty)
+    }
+
     @Test func aConnectionClosedWhileDiallingIsAFailedDial() throws {
         let address = Fixture.address(11)
         var (node, started) = Self.nodeDialling(address)

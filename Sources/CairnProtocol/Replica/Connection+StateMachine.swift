@@ -253,6 +253,9 @@ extension Connection {
                         }
                     }
                     state = .established(established)
+                case .fail(.connectionToSelf):
+                    state = .closed
+                    received.append(.toSelf)
                 case .fail(let error):
                     state = .closed
                     received.append(.offence(.handshakeFailure, close: nil, detail: "\(error)"))
@@ -277,7 +280,7 @@ extension Connection {
                 case .fail(let error):
                     let offence: PeerManager.Offence
                     if case .frameTooLarge = error { offence = .oversizedFrame } else { offence = .malformedFrame }
-                    received.append(.offence(offence, close: .protocolViolation, detail: "\(error)"))
+                    received.append(.offence(offence, close: offence.goodbyeReason, detail: "\(error)"))
                 }
             }
         }

@@ -63,6 +63,8 @@ public enum Connection {
         /// A record carrying a message of a version or type this node does not know: skipped, never punished, so
         /// later versions can add messages.
         case skipped(version: UInt8, type: UInt8)
+        /// The handshake found the remote key to be this node's own: it dialled itself. Not an offence.
+        case toSelf
         /// The peer misbehaved; `close` when the connection cannot go on (its byte stream is corrupt or it broke
         /// the connection rules), with the `goodbye` reason to give.
         case offence(PeerManager.Offence, close: GoodbyeReason?, detail: String)

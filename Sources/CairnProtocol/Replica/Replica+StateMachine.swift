@@ -466,6 +466,10 @@ extension Replica {
                 route(message, on: id, now: now, into: &actions)
             case .skipped:
                 counters.unknownMessagesSkipped += 1
+            case .toSelf:
+                // The peer manager forgets the address as our own and closes the connection; no penalty.
+                let remote = identity.publicKey
+                perform(peerManager.handshakeCompleted(id, remote: remote, now: now), now: now, into: &actions)
             case .offence(let offence, let reason, let detail):
                 if offence == .handshakeFailure {
                     let address = connections[id]?.address
