@@ -107,9 +107,12 @@ class Node:
         peers: list[str],
         files: dict[str, str] | None = None,
         extra_arguments: list[str] | None = None,
+        host: str = "127.0.0.1",
+        launcher: list[str] | None = None,
     ) -> None:
         """Starts the node. `files` are written into its data directory first (mode 0600; e.g. `node.key`),
-        `extra_arguments` go after the `cairn node` flags."""
+        `extra_arguments` go after the `cairn node` flags; the API and the peer listener bind `host` (ports chosen
+        by the kernel), and `launcher` (e.g. `ip netns exec NS`) runs the node."""
         self.index = index
         self.data = os.path.join(root, f"node{index}")
         os.makedirs(self.data, mode=0o700)
@@ -121,7 +124,7 @@ class Node:
                 handle.write(text)
         self.log_path = os.path.join(self.data, "node.log")
         self.log_file = open(self.log_path, "wb")
-        arguments = [binary, "node", "--data", self.data, "--api", "127.0.0.1:0", "--listen", "127.0.0.1:0"]
+        arguments = [*(launcher or []), binary, "node", "--data", self.data, "--api", f"{host}:0", "--listen", f"{host}:0"]
         for peer in peers:
             arguments += ["--peer", peer]
         arguments += extra_arguments or []
