@@ -105,8 +105,7 @@ struct Blob: ParsableCommand {
 
         func run() throws {
             let signer = try loadSigningKey(key)
-            let name: ChannelName
-            do { name = try ChannelName(channel) } catch { throw CLIError("invalid channel name: \(error)") }
+            let name = try ChannelName.parse(channel)
             guard seq >= 1 else { throw CLIError("--seq starts at 1") }
             let previous: BlobID
             switch (seq, prev) {
@@ -218,7 +217,9 @@ struct EvidenceCommand: ParsableCommand {
                 break
             case QuorumRules.equivocationKind:
                 guard let genesis else {
-                    throw CLIError("kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE")
+                    throw CLIError(
+                        "kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE"
+                    )
                 }
                 if let refusal = QuorumRules(genesis: try Genesis.load(genesis)).judge(evidence) {
                     throw CLIError("not a double sign of this genesis: \(refusal)")
