@@ -71,19 +71,25 @@ import Testing
         }
     }
 
-    @Test func configurationValueOfTheWrongTypeNamesTheKey() async throws {
-        try await withTemporaryDirectory { root in
-            try "[node]\nnetwork = 5\n".write(toFile: root + "/c.toml", atomically: true, encoding: .utf8)
-            let result = try NodeProcess.run(["node", "--data", root, "--config", root + "/c.toml"])
-            Self.expectClearError(result, naming: ["node.network", "string"])
-        }
-    }
+    /// Each case: a configuration file, more flags, and what its error line must name.
+    static let badConfigurations: [(toml: String, flags: [String], naming: [String])] = [
+        ("[node]\nnetwork = 5\n", [], ["node.network", "string"]),
+        ("[node]\nnetwork = \"\"\n", [], ["node.network", "\"\"", "1 to 64 bytes"]),
+        ("[node]\nlisten = \"256.1.1.1:80\"\n", [], ["node.listen", "256.1.1.1:80", "numeric IP address"]),
+        (
+            "[api]\nlisten = \"nosuchhost.invalid:7701\"\n", ["--listen", "127.0.0.1:0"],
+            ["api.listen", "nosuchhost.invalid:7701", "does not resolve"]
+        ),
+    ]
 
-    @Test func configurationNetworkNameIsQuotedWhenRefused() async throws {
+    @Test(arguments: badConfigurations)
+    func badConfigurationNamesTheKey(_ configuration: (toml: String, flags: [String], naming: [String])) async throws {
         try await withTemporaryDirectory { root in
-            try "[node]\nnetwork = \"\"\n".write(toFile: root + "/c.toml", atomically: true, encoding: .utf8)
-            let result = try NodeProcess.run(["node", "--data", root, "--config", root + "/c.toml"])
-            Self.expectClearError(result, naming: ["node.network", "\"\"", "1 to 64 bytes"])
+            try configuration.toml.write(toFile: root + "/c.toml", atomically: true, encoding: .utf8)
+            let result = try NodeProcess.run(
+                ["node", "--data", root, "--config", root + "/c.toml"] + configuration.flags
+            )
+            Self.expectClearError(result, naming: configuration.naming)
         }
     }
 
@@ -95,43 +101,14 @@ import Testing
         }
     }
 
-    @Test func listenAddressInConfigurationMustBeNumeric() async throws {
-        try await withTemporaryDirectory { root in
-            try "[node]\nlisten = \"256.1.1.1:80\"\n".write(toFile: root + "/c.toml", atomically: true, encoding: .utf8)
-            let result = try NodeProcess.run(["node", "--data", root, "--config", root + "/c.toml"])
-            Self.expectClearError(result, naming: ["node.listen", "256.1.1.1:80", "numeric IP address"])
-        }
-    }
-
-    @Test func apiPortInUseNamesTheFlagAndAddress() async throws {
+    /// The API's and the peer listener's port taken by another socket.
+    @Test(arguments: [("--api", "--listen"), ("--listen", "--api")])
+    func portInUseNamesTheFlagAndAddress(_ flag: String, _ other: String) async throws {
         let taken = try ListeningSocket()
         try await withTemporaryDirectory { data in
             let address = "127.0.0.1:\(taken.port)"
-            let result = try NodeProcess.run(["node", "--data", data, "--listen", "127.0.0.1:0", "--api", address])
-            Self.expectClearError(result, naming: ["--api", address, "address already in use"])
-        }
-    }
-
-    @Test func apiHostThatDoesNotResolveNamesTheKey() async throws {
-        try await withTemporaryDirectory { root in
-            try "[api]\nlisten = \"nosuchhost.invalid:7701\"\n".write(
-                toFile: root + "/c.toml",
-                atomically: true,
-                encoding: .utf8
-            )
-            let result = try NodeProcess.run(
-                ["node", "--data", root, "--config", root + "/c.toml", "--listen", "127.0.0.1:0"]
-            )
-            Self.expectClearError(result, naming: ["api.listen", "nosuchhost.invalid:7701"])
-        }
-    }
-
-    @Test func peerPortInUseNamesTheFlagAndAddress() async throws {
-        let taken = try ListeningSocket()
-        try await withTemporaryDirectory { data in
-            let address = "127.0.0.1:\(taken.port)"
-            let result = try NodeProcess.run(["node", "--data", data, "--api", "127.0.0.1:0", "--listen", address])
-            Self.expectClearError(result, naming: ["--listen", address, "address already in use"])
+            let result = try NodeProcess.run(["node", "--data", data, other, "127.0.0.1:0", flag, address])
+            Self.expectClearError(result, naming: [flag, address, "address already in use"])
         }
     }
 
