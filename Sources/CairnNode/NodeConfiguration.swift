@@ -296,8 +296,12 @@ public struct NodeConfiguration: Equatable, Sendable {
         return value
     }
 
+    /// A coding path as a TOML key: `node.peers[0]`.
     private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map(\.stringValue).joined(separator: ".")
+        codingPath.reduce("") { path, key in
+            if let index = key.intValue { return "\(path)[\(index)]" }
+            return path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+        }
     }
 
     /// A string value as an error shows it: quoted, with control characters escaped.
@@ -307,20 +311,21 @@ public struct NodeConfiguration: Equatable, Sendable {
 
     /// The TOML type of a Swift type, for `ConfigError.wrongType`.
     private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type, is String?.Type: "a string"
-        case is Int.Type, is Int?.Type: "an integer"
-        case is Bool.Type, is Bool?.Type: "true or false"
-        case is [String].Type, is [String]?.Type: "an array of strings"
-        default: "a table"
-        }
+        typeName(described: "\(type)")
     }
 
     /// The expected type named in a `keyNotFound` context (TOMLKit says `A "String" does not exist`).
     private static func typeName(_ context: DecodingError.Context) -> String {
-        let names: [(String, Any.Type)] = [("\"String\"", String.self), ("\"Int\"", Int.self), ("\"Bool\"", Bool.self)]
-        for (name, type) in names where context.debugDescription.contains(name) { return typeName(type) }
-        return "of another type"
+        typeName(described: context.debugDescription)
+    }
+
+    /// The TOML type a Swift type's name, or a decoder's message, speaks of (arrays first: `Array<String>`).
+    private static func typeName(described text: String) -> String {
+        let names = [
+            ("Array", "an array of strings"), ("Unkeyed", "an array of strings"), ("Bool", "true or false"),
+            ("Int", "an integer"), ("String", "a string"), ("Keyed", "a table"), ("Table", "a table"),
+        ]
+        return names.first { text.contains($0.0) }?.1 ?? "of another type"
     }
 }
 

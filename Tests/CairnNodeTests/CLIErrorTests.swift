@@ -73,7 +73,10 @@ import Testing
 
     /// Each case: a configuration file, more flags, and what its error line must name.
     static let badConfigurations: [(toml: String, flags: [String], naming: [String])] = [
-        ("[node]\nnetwork = 5\n", [], ["node.network", "string"]),
+        ("[node]\nnetwork = 5\n", [], ["node.network", "must be a string"]),
+        ("[node]\npeers = \"x\"\n", [], ["node.peers", "must be an array of strings"]),
+        ("[node]\npeers = [1]\n", [], ["node.peers[0]", "must be a string"]),
+        ("[storage]\ndurable = \"yes\"\n", [], ["storage.durable", "must be true or false"]),
         ("[node]\nnetwork = \"\"\n", [], ["node.network", "\"\"", "1 to 64 bytes"]),
         ("[node]\nlisten = \"256.1.1.1:80\"\n", [], ["node.listen", "256.1.1.1:80", "numeric IP address"]),
         (
