@@ -165,14 +165,10 @@ public struct DataDirectory: Sendable {
 
     /// Writes a file with `mode` from the start (no window where it is world-readable).
     private func write(_ bytes: [UInt8], to file: String, mode: mode_t) throws(DataDirectoryError) {
-        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else { throw .io(path: file, reason: FileProblem.describe(errno: errno)) }
-        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        let code = written < 0 ? errno : written < bytes.count ? ENOSPC : fsync(fd) == 0 ? 0 : errno
-        // close reports a deferred write error (NFS, a full disk) the calls before may not have seen.
-        let closed = close(fd) == 0 ? 0 : errno
-        guard code == 0, closed == 0 else {
-            throw .io(path: file, reason: FileProblem.describe(errno: code != 0 ? code : closed))
+        do {
+            try FileProblem.createNew(file, bytes: bytes, mode: mode)
+        } catch {
+            throw .io(path: file, reason: error.reason)
         }
     }
 }
