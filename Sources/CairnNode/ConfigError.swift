@@ -6,8 +6,10 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     case syntax(line: Int, column: Int, message: String)
     /// A key the configuration does not know, e.g. a typo.
     case unknownKey(String)
-    /// A key whose value has the wrong type or is out of range.
+    /// A key whose value is out of range or malformed; `value` is as written (strings quoted).
     case invalidValue(key: String, value: String, reason: String)
+    /// A key whose value is of the wrong TOML type, e.g. a number where a string belongs.
+    case wrongType(key: String, expected: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
             "configuration syntax error at line \(line), column \(column): \(message)"
         case .unknownKey(let key): "unknown configuration key '\(key)'"
         case .invalidValue(let key, let value, let reason): "invalid value \(value) for '\(key)': \(reason)"
+        case .wrongType(let key, let expected): "'\(key)' must be \(expected)"
         }
     }
 }

@@ -1,5 +1,7 @@
 import CairnCore
 import Foundation
+import Logging
+import TOMLKit
 
 /// Why the data directory could not be set up or read.
 public enum DataDirectoryError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -65,9 +67,11 @@ public struct DataDirectory: Sendable {
         guard !FileManager.default.fileExists(atPath: keyPath) else { throw .alreadyInitialised(path: keyPath) }
         try ensureIdentity()
         if !FileManager.default.fileExists(atPath: configPath) {
+            // TOMLKit writes the value, so that quotes and backslashes in the name are escaped.
+            let assignment: TOMLTable = ["network": network]
             let text = NodeConfiguration.defaultFileText.replacingOccurrences(
                 of: "# network = \"cairn\"",
-                with: "network = \"\(network)\""
+                with: assignment.convert().trimmingCharacters(in: .whitespacesAndNewlines)
             )
             try write(Array(text.utf8), to: configPath, mode: 0o644)
         }
@@ -76,15 +80,11 @@ public struct DataDirectory: Sendable {
     /// Creates the directory, node key and API token where they are missing; keeps existing ones.
     /// - Throws: `DataDirectoryError.io` when a file cannot be written.
     public func ensureIdentity() throws(DataDirectoryError) {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path,
-                withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700]
-            )
-        } catch {
-            throw .io(path: path, reason: (error as NSError).localizedDescription)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .io(path: path, reason: FileProblem.describe(errno: ENOTDIR))
         }
+        try makeDirectories()
         if !FileManager.default.fileExists(atPath: keyPath) {
             try write(Array((Hex.encode(SigningKey.generate().seed) + "\n").utf8), to: keyPath, mode: 0o600)
         }
@@ -124,14 +124,32 @@ public struct DataDirectory: Sendable {
     /// - Throws: `DataDirectoryError.locked` when another process holds it, `.io` when the file cannot be opened.
     public func lock() throws(DataDirectoryError) -> DataDirectoryLock {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: lockPath, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .io(path: lockPath, reason: FileProblem.describe(errno: errno)) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
-            close(fd)
+            // The flock's failure is the error to report; a failed close of the unlocked descriptor adds nothing.
+            _ = close(fd)
             if code == EWOULDBLOCK { throw .locked(path: path) }
-            throw .io(path: lockPath, reason: String(cString: strerror(code)))
+            throw .io(path: lockPath, reason: FileProblem.describe(errno: code))
         }
         return DataDirectoryLock(descriptor: fd)
+    }
+
+    /// `mkdir -p` with mode 0700, so that a failure has its errno (`not a directory`, `permission denied`).
+    private func makeDirectories() throws(DataDirectoryError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            guard mkdir(prefix, 0o700) != 0 else { continue }
+            let code = errno
+            var isDirectory: ObjCBool = false
+            if code == EEXIST, FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            {
+                continue
+            }
+            throw .io(path: path, reason: FileProblem.describe(errno: code == EEXIST ? ENOTDIR : code))
+        }
     }
 
     private func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
@@ -147,12 +165,10 @@ public struct DataDirectory: Sendable {
 
     /// Writes a file with `mode` from the start (no window where it is world-readable).
     private func write(_ bytes: [UInt8], to file: String, mode: mode_t) throws(DataDirectoryError) {
-        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard fd >= 0 else { throw .io(path: file, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else {
-            throw .io(path: file, reason: String(cString: strerror(errno)))
+        do {
+            try FileProblem.createNew(file, bytes: bytes, mode: mode)
+        } catch {
+            throw .io(path: file, reason: error.reason)
         }
     }
 }
@@ -166,7 +182,12 @@ public final class DataDirectoryLock: Sendable {
     }
 
     deinit {
-        // Closing the descriptor drops the `flock`.
-        close(descriptor)
+        // Closing the descriptor drops the `flock`; a failure leaves nothing to undo, but is not silent.
+        if close(descriptor) != 0 {
+            Logger(label: "cairn.data").warning(
+                "could not close the data directory's lock file",
+                metadata: ["error": "\(FileProblem.describe(errno: errno))"]
+            )
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `host:port` pair as written in configuration and on the command line (`[::1]:7701` for IPv6).
 public struct HostPort: Hashable, Sendable, CustomStringConvertible {
     /// The host name or address, without brackets.
@@ -32,6 +34,15 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         self.host = String(host)
         self.port = port
     }
+
+    /// Whether the host is a numeric IPv4 or IPv6 address, as a listen address must be.
+    public var isNumeric: Bool {
+        var buffer = in6_addr()
+        return inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1
+    }
+
+    /// What a listen address may be, for error messages.
+    public static let numericRule = "expected a numeric IP address and port, e.g. 0.0.0.0:7700 or [::]:7700"
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

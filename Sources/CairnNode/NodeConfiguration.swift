@@ -81,7 +81,15 @@ public struct NodeConfiguration: Equatable, Sendable {
             let key = error.keys.keys.sorted().first ?? "?"
             throw .unknownKey(key)
         } catch let DecodingError.typeMismatch(type, context) {
-            throw .invalidValue(key: Self.path(context.codingPath), value: "?", reason: "expected \(type)")
+            throw .wrongType(key: Self.path(context.codingPath), expected: Self.typeName(type))
+        } catch let DecodingError.keyNotFound(key, context) {
+            // TOMLKit reports a value of another type as a missing key of the expected one.
+            let path =
+                context.codingPath.last?.stringValue == key.stringValue
+                ? context.codingPath : context.codingPath + [key]
+            throw .wrongType(key: Self.path(path), expected: Self.typeName(context))
+        } catch let DecodingError.valueNotFound(type, context) {
+            throw .wrongType(key: Self.path(context.codingPath), expected: Self.typeName(type))
         } catch let DecodingError.dataCorrupted(context) {
             throw .invalidValue(key: Self.path(context.codingPath), value: "?", reason: context.debugDescription)
         } catch {
@@ -95,9 +103,9 @@ public struct NodeConfiguration: Equatable, Sendable {
     public init(contentsOfFile path: String) throws(ConfigError) {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try FileProblem.readText(path)
         } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+            throw .unreadable(path: path, reason: error.reason)
         }
         try self.init(toml: text)
     }
@@ -105,12 +113,17 @@ public struct NodeConfiguration: Equatable, Sendable {
     private mutating func apply(_ file: ConfigFile) throws(ConfigError) {
         if let node = file.node {
             if let value = node.network {
-                guard !value.isEmpty, value.utf8.count <= 64 else {
-                    throw .invalidValue(key: "node.network", value: value, reason: "1 to 64 bytes")
+                guard NetworkName.isValid(value) else {
+                    throw .invalidValue(key: "node.network", value: Self.quoted(value), reason: NetworkName.rule)
                 }
                 network = value
             }
-            if let value = node.listen { listen = try Self.hostPort(value, key: "node.listen") }
+            if let value = node.listen {
+                listen = try Self.hostPort(value, key: "node.listen")
+                guard listen.isNumeric else {
+                    throw .invalidValue(key: "node.listen", value: Self.quoted(value), reason: HostPort.numericRule)
+                }
+            }
             if let values = node.peers {
                 peers = try values.map { value throws(ConfigError) in try Self.hostPort(value, key: "node.peers") }
             }
@@ -156,7 +169,7 @@ public struct NodeConfiguration: Equatable, Sendable {
             guard Self.logLevels.contains(value) else {
                 throw .invalidValue(
                     key: "log.level",
-                    value: value,
+                    value: Self.quoted(value),
                     reason: "one of \(Self.logLevels.joined(separator: ", "))"
                 )
             }
@@ -267,7 +280,7 @@ public struct NodeConfiguration: Equatable, Sendable {
     /// - Throws: `ConfigError.invalidValue`.
     public static func hostPort(_ text: String, key: String) throws(ConfigError) -> HostPort {
         guard let value = HostPort(parsing: text) else {
-            throw .invalidValue(key: key, value: "\"\(text)\"", reason: "expected host:port")
+            throw .invalidValue(key: key, value: quoted(text), reason: "expected host:port")
         }
         return value
     }
@@ -283,8 +296,36 @@ public struct NodeConfiguration: Equatable, Sendable {
         return value
     }
 
+    /// A coding path as a TOML key: `node.peers[0]`.
     private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map(\.stringValue).joined(separator: ".")
+        codingPath.reduce("") { path, key in
+            if let index = key.intValue { return "\(path)[\(index)]" }
+            return path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+        }
+    }
+
+    /// A string value as an error shows it: quoted, with control characters escaped.
+    public static func quoted(_ value: String) -> String {
+        "\"" + value.unicodeScalars.map { $0.escaped(asASCII: false) }.joined() + "\""
+    }
+
+    /// The TOML type of a Swift type, for `ConfigError.wrongType`.
+    private static func typeName(_ type: Any.Type) -> String {
+        typeName(described: "\(type)")
+    }
+
+    /// The expected type named in a `keyNotFound` context (TOMLKit says `A "String" does not exist`).
+    private static func typeName(_ context: DecodingError.Context) -> String {
+        typeName(described: context.debugDescription)
+    }
+
+    /// The TOML type a Swift type's name, or a decoder's message, speaks of (arrays first: `Array<String>`).
+    private static func typeName(described text: String) -> String {
+        let names = [
+            ("Array", "an array of strings"), ("Unkeyed", "an array of strings"), ("Bool", "true or false"),
+            ("Int", "an integer"), ("String", "a string"), ("Keyed", "a table"), ("Table", "a table"),
+        ]
+        return names.first { text.contains($0.0) }?.1 ?? "of another type"
     }
 }
 

@@ -25,6 +25,7 @@ final class LMDBEnvironment: @unchecked Sendable {  // `env` and `isClosed` are 
         var rc = mdb_env_create(&created)
         guard rc == MDB_SUCCESS, let created else { throw Self.error(rc, "mdb_env_create", path: path) }
         rc = mdb_env_set_maxdbs(created, maxDatabases)
+        let setting = rc == MDB_SUCCESS ? "mdb_env_set_mapsize" : "mdb_env_set_maxdbs"
         if rc == MDB_SUCCESS { rc = mdb_env_set_mapsize(created, mapSizeBytes) }
         if rc == MDB_SUCCESS {
             let flags = UInt32(MDB_NOTLS) | (durable ? 0 : UInt32(MDB_NOSYNC))
@@ -35,7 +36,7 @@ final class LMDBEnvironment: @unchecked Sendable {  // `env` and `isClosed` are 
             }
         } else {
             mdb_env_close(created)
-            throw Self.error(rc, "mdb_env_set_mapsize", path: path)
+            throw Self.error(rc, setting, path: path)
         }
         // Free reader slots left behind by processes that died mid-read.
         var staleReaders: Int32 = 0

@@ -20,11 +20,7 @@ struct Put: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        do {
-            _ = try ChannelName(channel)
-        } catch {
-            throw CLIError("invalid channel name: \(error)")
-        }
+        _ = try ChannelName.parse(channel)
         let payload: Data
         if let file, file != "-" {
             guard let data = FileManager.default.contents(atPath: file) else {

@@ -9,8 +9,16 @@ struct Init: ParsableCommand {
 
     @OptionGroup var data: DataOption
 
-    @Option(help: "Network (mesh) name; nodes of different networks never connect.")
+    @Option(help: "Network (mesh) name, \(NetworkName.rule); nodes of different networks never connect.")
     var network = "cairn"
+
+    func validate() throws {
+        guard NetworkName.isValid(network) else {
+            throw ValidationError(
+                "--network \(NodeConfiguration.quoted(network)): a network name is \(NetworkName.rule)"
+            )
+        }
+    }
 
     func run() throws {
         let directory = DataDirectory.resolve(data.path)
@@ -20,7 +28,7 @@ struct Init: ParsableCommand {
             print("initialised \(directory.path)")
             print("node id \(key.publicKey.hex)")
         } catch {
-            throw CLIError(error.description)
+            throw CLIError(error, in: directory, from: data)
         }
     }
 }

@@ -71,7 +71,7 @@ struct NodeCommand: AsyncParsableCommand {
             identity = try directory.loadKey()
             token = try directory.loadToken()
         } catch {
-            throw CLIError(error.description)
+            throw CLIError(error, in: directory, from: data)
         }
         defer { withExtendedLifetime(lock) {} }
         let plugins = try loadPlugins(&configuration, directory: directory, identity: identity)
@@ -119,7 +119,7 @@ struct NodeCommand: AsyncParsableCommand {
             await node.beginShutdown()
             store.close()
             loop.shutdown()
-            throw CLIError("cannot join the mesh on \(configuration.listen): \(error)")
+            throw Self.meshFailure(error, source: listen == nil ? "node.listen" : "--listen")
         }
         if let port = await node.meshPort {
             let address = HostPort(host: configuration.listen.host, port: port).description
@@ -137,6 +137,7 @@ struct NodeCommand: AsyncParsableCommand {
         )
         let addressFile = directory.apiAddressPath
         let apiAddress = configuration.api
+        let apiListening = APIService.Listening()
         let app = Application(
             router: server.router(),
             configuration: .init(
@@ -144,6 +145,7 @@ struct NodeCommand: AsyncParsableCommand {
                 serverName: "cairn"
             ),
             onServerRunning: { channel in
+                apiListening.set()
                 let port = channel.localAddress?.port ?? apiAddress.port
                 let address = HostPort(host: apiAddress.host, port: port).description
                 try? Data((address + "\n").utf8).write(to: URL(fileURLWithPath: addressFile), options: .atomic)
@@ -163,7 +165,14 @@ struct NodeCommand: AsyncParsableCommand {
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: NodeService(node: node)),
-                .init(service: app),
+                .init(
+                    service: APIService(
+                        app: app,
+                        address: apiAddress,
+                        source: api == nil ? "api.listen" : "--api",
+                        listening: apiListening
+                    )
+                ),
                 .init(service: EventStreamCloser(node: node)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -228,6 +237,19 @@ struct NodeCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) expects host:port, got \"\(value)\"")
             }
         }
+        if let listenAddress, !listenAddress.isNumeric {
+            throw ValidationError("--listen \(NodeConfiguration.quoted(listen ?? "")): \(HostPort.numericRule)")
+        }
+    }
+
+    /// The mesh's start failure as one line naming where the listen address came from.
+    private static func meshFailure(_ error: any Error, source: String) -> CLIError {
+        guard case .cannotListen(let address, let code, let message)? = error as? EventLoopError else {
+            return CLIError("cannot start the mesh: \(error)")
+        }
+        // libuv's codes are negative errnos.
+        let hint = code == -EADDRINUSE ? APIService.freePortHint : ""
+        return CLIError("cannot listen for peers on \(address) (\(source)): \(message)\(hint)")
     }
 
     private var listenAddress: HostPort? { listen.flatMap(HostPort.init(parsing:)) }
@@ -242,7 +264,9 @@ struct NodeCommand: AsyncParsableCommand {
             }
             return NodeConfiguration()
         } catch {
-            throw CLIError(error.description)
+            guard case .unreadable(let path, let reason) = error else { throw CLIError("\(error)") }
+            let source = config == nil ? "the data directory's cairn.toml" : "--config"
+            throw CLIError("cannot read configuration \(path) (\(source)): \(reason); expected a TOML file")
         }
     }
 }
@@ -277,10 +301,16 @@ extension DataDirectory {
 }
 
 extension Genesis {
-    /// Reads a genesis file, with an error that names it.
+    /// Reads a genesis file, with an error that names it and says why it cannot be read.
     static func load(_ path: String) throws -> Genesis {
+        let text: String
         do {
-            return try Genesis(contentsOfFile: path)
+            text = try FileProblem.readText(path)
+        } catch {
+            throw CLIError("cannot read genesis \(path): \(error.reason); expected a genesis TOML file")
+        }
+        do {
+            return try Genesis(toml: text)
         } catch {
             throw CLIError("\(path): \(error)")
         }

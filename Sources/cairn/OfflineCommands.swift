@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnNode
 import CairnQuorum
 import Foundation
 
@@ -22,15 +23,11 @@ struct Key: ParsableCommand {
         func run() throws {
             let key = SigningKey.generate()
             let text = Hex.encode(key.seed) + "\n"
-            let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard descriptor >= 0 else {
-                let reason = errno == EEXIST ? "it exists; refusing to overwrite it" : String(cString: strerror(errno))
+            do {
+                try FileProblem.createNew(file, bytes: Array(text.utf8), mode: 0o600)
+            } catch {
+                let reason = error.code == EEXIST ? "it exists; refusing to overwrite it" : error.reason
                 throw CLIError("cannot create \(file): \(reason)")
-            }
-            defer { close(descriptor) }
-            let bytes = Array(text.utf8)
-            guard write(descriptor, bytes, bytes.count) == bytes.count else {
-                throw CLIError("cannot write \(file): \(String(cString: strerror(errno)))")
             }
             print(key.publicKey.hex)
         }
@@ -51,7 +48,12 @@ struct Key: ParsableCommand {
 
 /// Reads a key file written by `cairn key generate` or `cairn init` (`node.key`).
 func loadSigningKey(_ path: String) throws -> SigningKey {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read key file \(path)") }
+    let data: [UInt8]
+    do {
+        data = try FileProblem.readBytes(path)
+    } catch {
+        throw CLIError("cannot read key file \(path): \(error.reason)")
+    }
     let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     guard text.utf8.count == 2 * SigningKey.seedBytes, let seed = Hex.decode(text),
         let key = try? SigningKey(seed: seed)
@@ -64,8 +66,11 @@ func loadSigningKey(_ path: String) throws -> SigningKey {
 /// Reads `path`, or standard input for `-`.
 func readInput(_ path: String) throws -> [UInt8] {
     if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
-    return Array(data)
+    do {
+        return try FileProblem.readBytes(path)
+    } catch {
+        throw CLIError("cannot read \(path): \(error.reason)")
+    }
 }
 
 /// `cairn blob`: sign and check blobs without a node.
@@ -105,8 +110,7 @@ struct Blob: ParsableCommand {
 
         func run() throws {
             let signer = try loadSigningKey(key)
-            let name: ChannelName
-            do { name = try ChannelName(channel) } catch { throw CLIError("invalid channel name: \(error)") }
+            let name = try ChannelName.parse(channel)
             guard seq >= 1 else { throw CLIError("--seq starts at 1") }
             let previous: BlobID
             switch (seq, prev) {
@@ -218,7 +222,9 @@ struct EvidenceCommand: ParsableCommand {
                 break
             case QuorumRules.equivocationKind:
                 guard let genesis else {
-                    throw CLIError("kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE")
+                    throw CLIError(
+                        "kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE"
+                    )
                 }
                 if let refusal = QuorumRules(genesis: try Genesis.load(genesis)).judge(evidence) {
                     throw CLIError("not a double sign of this genesis: \(refusal)")

@@ -22,14 +22,14 @@ import Testing
             defer { cluster.stopAll() }
             try await cluster.start(config: Self.demoConfiguration)
             try await cluster.start(peers: [0], config: Self.demoConfiguration)
-            let joined = await eventually(timeout: .seconds(20)) { await cluster.peerIDs(of: 1).count == 1 }
+            let joined = try await eventually(timeout: .seconds(20)) { try await cluster.peerIDs(of: 1).count == 1 }
             #expect(joined, "two nodes with the same genesis did not connect")
             // Same network name, no genesis: another network key.
             try await cluster.start(
                 peers: [0],
                 config: MeshCluster.testConfiguration + "\n[node]\nnetwork = \"cairn-demo\"\n"
             )
-            let strayed = await eventually(timeout: .seconds(3)) { await !cluster.peerIDs(of: 2).isEmpty }
+            let strayed = try await eventually(timeout: .seconds(3)) { try await !cluster.peerIDs(of: 2).isEmpty }
             #expect(!strayed, "a node without the genesis completed a handshake")
             // The quorum owns its channels: a payload that is not a quorum payload is refused at the door.
             let token = try String(contentsOfFile: cluster.nodes[0].data + "/api.token", encoding: .utf8)

@@ -70,17 +70,19 @@ final class HostilePeer {
         }
     }
 
-    /// Whether the remote closes the connection before `timeout`.
-    func isClosedByRemote(within timeout: Duration) -> Bool {
+    /// Whether the remote closes the connection (end of stream, or a reset) before `timeout`. A read that times out
+    /// proves nothing and is retried until the deadline; any other socket error is thrown, never read as "closed".
+    func isClosedByRemote(within timeout: Duration) throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             do {
                 if try socket.read().isEmpty { return true }
-            } catch BlockingSocket.SocketError.failed(_, let code) where code == EAGAIN || code == EWOULDBLOCK {
-                // The read timed out: nothing arrived, which proves nothing; keep waiting until the deadline.
+            } catch BlockingSocket.SocketError.failed(_, let code)
+                where code == EAGAIN || code == EWOULDBLOCK || code == EINTR
+            {
                 continue
-            } catch {
-                return true  // reset by the remote
+            } catch BlockingSocket.SocketError.failed(_, let code) where code == ECONNRESET {
+                return true
             }
         }
         return false

@@ -144,54 +144,74 @@ final class MeshCluster: @unchecked Sendable {
         return object
     }
 
-    /// Whether node `index` holds blob `id`.
-    func has(_ id: String, on index: Int) async -> Bool {
-        guard
-            let (_, response) = try? await URLSession.shared.data(
-                from: URL(string: "\(apis[index])/v1/blobs/\(id)/payload")!
-            )
-        else { return false }
-        return (response as? HTTPURLResponse)?.statusCode == 200
+    /// Whether node `index` holds blob `id` (200 or 404); any other answer, or none, throws.
+    func has(_ id: String, on index: Int) async throws -> Bool {
+        try await exists("/v1/blobs/\(id)/payload", on: index)
     }
 
     /// Whether node `index` holds every blob in `ids`.
-    func hasAll(_ ids: [String], on index: Int) async -> Bool {
-        for id in ids where !(await has(id, on: index)) { return false }
+    func hasAll(_ ids: [String], on index: Int) async throws -> Bool {
+        for id in ids where !(try await has(id, on: index)) { return false }
         return true
     }
 
-    /// Whether node `index` has recorded evidence `id`.
-    func hasEvidence(_ id: String, on index: Int) async -> Bool {
-        guard let object = try? await get("/v1/evidence/\(id)", on: index) else { return false }
-        return object["id"] as? String == id
+    /// Whether node `index` has recorded evidence `id` (200 or 404); any other answer, or none, throws.
+    func hasEvidence(_ id: String, on index: Int) async throws -> Bool {
+        try await exists("/v1/evidence/\(id)", on: index)
     }
 
     /// Whether node `index` has recorded every evidence in `ids`.
-    func hasAllEvidence(_ ids: [String], on index: Int) async -> Bool {
-        for id in ids where !(await hasEvidence(id, on: index)) { return false }
+    func hasAllEvidence(_ ids: [String], on index: Int) async throws -> Bool {
+        for id in ids where !(try await hasEvidence(id, on: index)) { return false }
         return true
     }
 
-    /// The node keys of node `index`'s connected peers.
-    func peerIDs(of index: Int) async -> [String] {
-        guard let object = try? await get("/v1/peers", on: index), let peers = object["peers"] as? [[String: Any]]
-        else {
-            return []
+    /// `true` for 200, `false` for 404; a failed request or another status throws, so that a broken node never reads
+    /// as "does not have it".
+    private func exists(_ path: String, on index: Int) async throws -> Bool {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: apis[index] + path)!)
+        switch (response as? HTTPURLResponse)?.statusCode {
+        case 200: return true
+        case 404: return false
+        default: throw ClusterError.badAnswer("GET \(path): \(response) \(String(decoding: data, as: UTF8.self))")
         }
-        return peers.compactMap { $0["id"] as? String }
     }
 
-    /// The node keys node `index` has banned.
-    func bans(of index: Int) async -> [String] {
-        guard let object = try? await get("/v1/peers", on: index), let bans = object["bans"] as? [[String: Any]] else {
-            return []
+    /// The node keys of node `index`'s connected peers; throws when the node does not answer with a peer list.
+    func peerIDs(of index: Int) async throws -> [String] {
+        try await peerList("peers", of: index)
+    }
+
+    /// The node keys node `index` has banned; throws when the node does not answer with a ban list.
+    func bans(of index: Int) async throws -> [String] {
+        try await peerList("bans", of: index)
+    }
+
+    private func peerList(_ key: String, of index: Int) async throws -> [String] {
+        let object = try await get("/v1/peers", on: index)
+        guard let entries = object[key] as? [[String: Any]] else {
+            throw ClusterError.badAnswer("GET /v1/peers has no \(key): \(object)")
         }
-        return bans.compactMap { $0["id"] as? String }
+        return try entries.map { entry in
+            guard let id = entry["id"] as? String else { throw ClusterError.badAnswer("\(key) entry without id") }
+            return id
+        }
     }
 
     /// Node `index`'s own id.
     func id(of index: Int) async throws -> String {
-        try await get("/v1/node", on: index)["id"] as? String ?? ""
+        let object = try await get("/v1/node", on: index)
+        guard let id = object["id"] as? String, id.count == 64 else { throw ClusterError.badAnswer("\(object)") }
+        return id
+    }
+
+    /// The value of an unlabelled metric of node `index`; throws when the node does not report it.
+    func metric(_ name: String, of index: Int) async throws -> Double {
+        let text = try await metricsText(of: index)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            if let value = Double(line.dropFirst(name.count + 1)) { return value }
+        }
+        throw ClusterError.badAnswer("no metric \(name) in /metrics")
     }
 
     /// Stops every node (SIGKILL) and waits for them.

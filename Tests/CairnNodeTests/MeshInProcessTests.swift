@@ -6,6 +6,27 @@ import Testing
 
 /// Two nodes in one process, each on its own loop and store, joined over real loopback TCP.
 @Suite struct MeshInProcessTests {
+    /// A listen address that is taken fails the start with an error naming it; what the mesh opened is closed again,
+    /// so the loop closes cleanly at shutdown.
+    @Test func meshThatCannotListenSaysWhereAndLeavesNothingOpen() async throws {
+        let taken = try ListeningSocket()
+        let loop = try await withTemporaryDirectory { directory in
+            try await withNode(in: directory) { node in
+                var configuration = NodeConfiguration()
+                configuration.listen = HostPort(host: "127.0.0.1", port: taken.port)
+                let expected = EventLoopError.cannotListen(
+                    address: "127.0.0.1:\(taken.port)",
+                    code: -EADDRINUSE,
+                    message: "address already in use"
+                )
+                await #expect(throws: expected) { try await node.startMesh(configuration.mesh, seed: 1) }
+                #expect(await node.meshPort == nil)
+                return node.loop
+            }
+        }
+        #expect(loop.isClosed)
+    }
+
     @Test func connectingPeersAreLoggedAsPeerEventsAndBlobsReplicate() async throws {
         try await withTemporaryDirectory { first in
             try await withTemporaryDirectory { second in

@@ -24,7 +24,7 @@ import Testing
             // One large blob, announced and fetched rather than pushed.
             ids.append(try await cluster.publish(on: 5, payload: String(repeating: "L", count: 100_000)))
             for node in 0..<10 {
-                let complete = await eventually(timeout: .seconds(30)) { await cluster.hasAll(ids, on: node) }
+                let complete = try await eventually(timeout: .seconds(30)) { try await cluster.hasAll(ids, on: node) }
                 #expect(complete, "node \(node) is missing blobs")
             }
         }
@@ -38,10 +38,10 @@ import Testing
             try await cluster.start()
             for _ in 1..<5 { try await cluster.start(peers: [0]) }
             let newcomer = try await cluster.start(peers: [1])
-            let learned = await eventually(timeout: .seconds(30)) {
-                await cluster.peerIDs(of: newcomer).count >= 3
+            let learned = try await eventually(timeout: .seconds(30)) {
+                try await cluster.peerIDs(of: newcomer).count >= 3
             }
-            let known = await cluster.peerIDs(of: newcomer).count
+            let known = try await cluster.peerIDs(of: newcomer).count
             #expect(learned, "the newcomer is connected to only \(known) peers")
         }
     }
@@ -57,10 +57,10 @@ import Testing
                 config: MeshCluster.testConfiguration + "\n[node]\nnetwork = \"elsewhere\"\n"
             )
             // Many heartbeats' worth of dial attempts: the condition must stay false for the whole window.
-            let connected = await eventually(timeout: .seconds(3)) { await !cluster.peerIDs(of: 1).isEmpty }
+            let connected = try await eventually(timeout: .seconds(3)) { try await !cluster.peerIDs(of: 1).isEmpty }
             #expect(!connected, "a node of another network completed a handshake")
             let foreign = try await cluster.id(of: 1)
-            let peersOfFirst = await cluster.peerIDs(of: 0)
+            let peersOfFirst = try await cluster.peerIDs(of: 0)
             #expect(!peersOfFirst.contains(foreign))
         }
     }
@@ -79,9 +79,14 @@ import Testing
                 Issue.record("node did not start: \(node.log)")
                 return
             }
-            let connected = await eventually(timeout: .seconds(3)) {
-                let peers = try? NodeProcess.run(["peers", "--api", api])
-                return peers.map { String(decoding: $0.stdout, as: UTF8.self).contains("\"id\"") } ?? false
+            // A failed API call throws: it must not read as "not connected".
+            let connected = try await eventually(timeout: .seconds(3)) {
+                let peers = try NodeProcess.run(["peers", "--api", api])
+                guard peers.status == 0,
+                    let object = try JSONSerialization.jsonObject(with: peers.stdout) as? [String: Any],
+                    let list = object["peers"] as? [Any]
+                else { throw MeshCluster.ClusterError.badAnswer("cairn peers: \(peers.stderr)") }
+                return !list.isEmpty
             }
             #expect(!connected, "the node connected to itself")
         }
@@ -110,7 +115,7 @@ import Testing
                 answered = try WireMessage.decode(try peer.readRecord()) == .pong(7)
             }
             #expect(answered)
-            #expect(await !cluster.bans(of: 0).contains(newer.publicKey.hex))
+            #expect(try await !cluster.bans(of: 0).contains(newer.publicKey.hex))
 
             let rude = try HostilePeer(
                 host: target.host,
@@ -118,7 +123,7 @@ import Testing
                 key: try SigningKey(seed: [UInt8](repeating: 0x42, count: 32))
             )
             try rude.sendMessage(.ping(1))
-            #expect(rude.isClosedByRemote(within: .seconds(10)))
+            #expect(try rude.isClosedByRemote(within: .seconds(10)))
         }
     }
 
@@ -134,16 +139,16 @@ import Testing
             let attacker = try SigningKey(seed: (0..<32).map { UInt8($0) ^ 0x5a })
             let connection = try HostilePeer(host: target.host, port: target.port, key: attacker)
             try connection.misbehave(behaviour)
-            let banned = await eventually(timeout: .seconds(20)) {
-                await cluster.bans(of: 0).contains(attacker.publicKey.hex)
+            let banned = try await eventually(timeout: .seconds(20)) {
+                try await cluster.bans(of: 0).contains(attacker.publicKey.hex)
             }
             #expect(banned, "node 0 did not ban the \(behaviour) peer")
             // The ban holds: a new connection with the same key is refused after the handshake.
             let again = try HostilePeer(host: target.host, port: target.port, key: attacker)
-            #expect(again.isClosedByRemote(within: .seconds(10)))
+            #expect(try again.isClosedByRemote(within: .seconds(10)))
             // Honest delivery continues.
             let id = try await cluster.publish(on: 0, payload: "after the attack \(behaviour)")
-            let delivered = await eventually(timeout: .seconds(20)) { await cluster.has(id, on: 1) }
+            let delivered = try await eventually(timeout: .seconds(20)) { try await cluster.has(id, on: 1) }
             #expect(delivered)
         }
     }
@@ -173,9 +178,9 @@ import Testing
                 key: try SigningKey(seed: [UInt8](repeating: 0x44, count: 32)),
                 receiveBufferBytes: 4096
             )
-            let connected = await eventually { await cluster.peerIDs(of: 0).count == 1 }
+            let connected = try await eventually { try await cluster.peerIDs(of: 0).count == 1 }
             #expect(connected)
-            let rssBefore = cluster.nodes[0].residentBytes
+            let rssBefore = try cluster.nodes[0].residentBytes()
             // 2,000 blobs of 8 KiB (pushed eagerly): about 16 MB, far over the budget and the socket buffers.
             let payload = String(repeating: "x", count: 8 * 1024)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -188,18 +193,16 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            let dropped = await eventually { await cluster.peerIDs(of: 0).isEmpty }
+            let dropped = try await eventually { try await cluster.peerIDs(of: 0).isEmpty }
             #expect(dropped, "the peer that never reads is still connected")
-            let metrics = try await cluster.metricsText(of: 0)
-            #expect(
-                metrics.contains("cairn_peers_too_slow_total 1") || metrics.contains("cairn_peers_too_slow_total 2")
-            )
-            let rssAfter = cluster.nodes[0].residentBytes
+            let tooSlow = try await cluster.metric("cairn_peers_too_slow_total", of: 0)
+            #expect((1...2).contains(tooSlow), "cairn_peers_too_slow_total is \(tooSlow)")
+            let rssAfter = try cluster.nodes[0].residentBytes()
             // 16 MB went out to nobody; the node's memory must not have grown by anything like it.
             #expect(rssAfter - rssBefore < 64 * 1024 * 1024, "resident memory grew from \(rssBefore) to \(rssAfter)")
             // The node closed the connection although the peer never read a byte (no goodbye left waiting to drain):
             // the peer sees the end of the stream behind the bytes it never read.
-            #expect(sloth.isClosedByRemote(within: .seconds(10)))
+            #expect(try sloth.isClosedByRemote(within: .seconds(10)))
         }
     }
 }
@@ -217,16 +220,16 @@ import Testing
             try await cluster.start()
             try await cluster.start(peers: [0])
             try await cluster.start(peers: [1])
-            let connected = await eventually { await cluster.peerIDs(of: 1).count == 2 }
+            let connected = try await eventually { try await cluster.peerIDs(of: 1).count == 2 }
             #expect(connected)
             try await cluster.publishSigned(encodings[0], on: 0)
             try await cluster.publishSigned(encodings[1], on: 2)
             for node in 0..<3 {
-                let recorded = await eventually(timeout: .seconds(20)) {
-                    await cluster.hasEvidence(evidenceID, on: node)
+                let recorded = try await eventually(timeout: .seconds(20)) {
+                    try await cluster.hasEvidence(evidenceID, on: node)
                 }
                 #expect(recorded, "node \(node) has no evidence")
-                let held = await cluster.hasAll(blobIDs, on: node)
+                let held = try await cluster.hasAll(blobIDs, on: node)
                 #expect(held, "node \(node) lacks a blob of the fork")
             }
         }
@@ -244,13 +247,14 @@ import Testing
             for encoding in encodings { try await cluster.publishSigned(encoding, on: 0) }
             let newcomer = try await cluster.start(peers: [0])
             for id in evidenceIDs {
-                let offered = await eventually(timeout: .seconds(20)) { await cluster.hasEvidence(id, on: newcomer) }
+                let offered = try await eventually(timeout: .seconds(20)) {
+                    try await cluster.hasEvidence(id, on: newcomer)
+                }
                 #expect(offered, "evidence \(id) did not reach the new peer")
             }
-            let stillConnected = await cluster.peerIDs(of: newcomer).count
+            let stillConnected = try await cluster.peerIDs(of: newcomer).count
             #expect(stillConnected == 1)
-            let metrics = try await cluster.metricsText(of: 0)
-            #expect(!metrics.contains("cairn_peers_too_slow_total 1"))
+            #expect(try await cluster.metric("cairn_peers_too_slow_total", of: 0) == 0)
         }
     }
 
@@ -266,13 +270,13 @@ import Testing
             try await cluster.start()
             for encoding in encodings { try await cluster.publishSigned(encoding, on: 0) }
             let newcomer = try await cluster.start(peers: [0])
-            let all = await eventually(timeout: .seconds(30)) {
-                await cluster.hasAllEvidence(evidenceIDs, on: newcomer)
+            let all = try await eventually(timeout: .seconds(30)) {
+                try await cluster.hasAllEvidence(evidenceIDs, on: newcomer)
             }
             #expect(all, "the new peer did not verify every offered evidence")
-            let bans = await cluster.bans(of: newcomer)
+            let bans = try await cluster.bans(of: newcomer)
             #expect(bans.isEmpty, "the new peer banned the honest node that offered evidence")
-            let stillConnected = await cluster.peerIDs(of: newcomer).count
+            let stillConnected = try await cluster.peerIDs(of: newcomer).count
             #expect(stillConnected == 1)
         }
     }

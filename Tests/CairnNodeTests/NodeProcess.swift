@@ -70,17 +70,19 @@ final class NodeProcess: @unchecked Sendable {
     /// The process id.
     var pid: Int32 { process.processIdentifier }
 
-    /// The number of open file descriptors of the process, from /proc (0 when unavailable).
-    var openFileDescriptors: Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd"))?.count ?? 0
+    /// The number of open file descriptors of the process, from /proc.
+    /// - Throws: when /proc cannot be read (the process ended, or no /proc): never a made-up 0.
+    func openFileDescriptors() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count
     }
 
-    /// Resident memory of the process, from /proc (0 when unavailable).
-    var residentBytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+    /// Resident memory of the process, from /proc.
+    /// - Throws: when /proc cannot be read or has no `VmRSS` line: never a made-up 0.
+    func residentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
+        else { throw POSIXError(.ENOENT) }
         return kib * 1024
     }
 

@@ -115,7 +115,7 @@ import Testing
                 ),
                 (
                     ["blob", "sign", "--key", keyFile, "--channel", "", "--seq", "1", "--out", root + "/x", "-"],
-                    "invalid channel name"
+                    "--channel \"\": a channel name is 1 to 64 bytes"
                 ),
                 (
                     [

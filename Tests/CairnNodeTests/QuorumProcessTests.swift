@@ -156,8 +156,8 @@ import Testing
                 try await cluster.start(peers: peers, config: config, key: testKey(UInt8(index + 1)))
             }
             let everyone = Array(0..<7)
-            let connected = await eventually(timeout: .seconds(30)) {
-                for index in everyone where await cluster.peerIDs(of: index).isEmpty { return false }
+            let connected = try await eventually(timeout: .seconds(30)) {
+                for index in everyone where try await cluster.peerIDs(of: index).isEmpty { return false }
                 return true
             }
             #expect(connected, "the seven nodes did not connect")
@@ -233,7 +233,7 @@ import Testing
             }
             #expect(switched, "not every node holds evidence \(evidenceID) and epoch 1 of members 1 and 3")
             for index in everyone {
-                let recorded = await cluster.hasEvidence(evidenceID, on: index)
+                let recorded = try await cluster.hasEvidence(evidenceID, on: index)
                 #expect(recorded, "node \(index) did not record the evidence")
             }
 

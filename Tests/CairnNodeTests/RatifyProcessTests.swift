@@ -12,8 +12,8 @@ import Testing
             for index in 0..<3 {
                 try await cluster.start(peers: index == 0 ? [] : [0], config: GenesisProcessTests.demoConfiguration)
             }
-            let connected = await eventually(timeout: .seconds(30)) {
-                for index in 1..<3 where await cluster.peerIDs(of: index).isEmpty { return false }
+            let connected = try await eventually(timeout: .seconds(30)) {
+                for index in 1..<3 where try await cluster.peerIDs(of: index).isEmpty { return false }
                 return true
             }
             #expect(connected)

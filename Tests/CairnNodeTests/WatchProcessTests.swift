@@ -12,9 +12,9 @@ import Testing
         let evidence = Evidence.id(kind: .channelFork, first.id, second.id).hex
         try await cluster.publishSigned(first.encoding, on: 0)
         try await cluster.publishSigned(second.encoding, on: 1)
-        let recorded = await eventually(timeout: .seconds(30)) {
-            guard await cluster.hasEvidence(evidence, on: 0) else { return false }
-            return await cluster.hasEvidence(evidence, on: 1)
+        let recorded = try await eventually(timeout: .seconds(30)) {
+            guard try await cluster.hasEvidence(evidence, on: 0) else { return false }
+            return try await cluster.hasEvidence(evidence, on: 1)
         }
         #expect(recorded, "the fork's evidence did not reach both nodes")
         return evidence
@@ -28,7 +28,7 @@ import Testing
             defer { cluster.stopAll() }
             try await cluster.start()
             try await cluster.start(peers: [0])
-            #expect(await eventually(timeout: .seconds(30)) { await cluster.peerIDs(of: 1).count == 1 })
+            #expect(try await eventually(timeout: .seconds(30)) { try await cluster.peerIDs(of: 1).count == 1 })
             let state = root + "/watch-state"
             let arguments = [
                 "--api", cluster.apis[0], "--api", cluster.apis[1], "--topics", "evidence", "--state", state,

@@ -83,23 +83,18 @@ final class Mesh {
     // MARK: Life cycle
 
     /// Listens, arms the flush handles and starts the replica (which dials the bootstrap and remembered peers).
+    /// - Throws: `EventLoopError.cannotListen` when the listen address cannot be bound, `.libuv` when a handle
+    ///   cannot be set up; everything opened so far is closed again, and the mesh counts as stopped.
     func start() throws(EventLoopError) {
         precondition(loop.inLoop)
-        let listener = try TCPStream(loop: loop.uvLoop)
-        guard let address = SocketAddress(numericHost: configuration.listen.host, port: configuration.listen.port)
-        else {
-            listener.close()
-            throw .libuv(operation: "listen \(configuration.listen)", code: -22, message: "expected a numeric address")
-        }
         do {
-            listenPort = try listener.listen(address: address)
+            try listen()
+            try startHandles()
         } catch {
-            listener.close()
+            stopped = true
+            releaseResources()
             throw error
         }
-        listener.onAccept = { [unowned self] stream in accepted(stream) }
-        self.listener = listener
-        try startHandles()
         let now = clock()
         let bootstrap = configuration.bootstrap.compactMap { try? PeerAddress(host: $0.host, port: UInt16($0.port)) }
         let known = ((try? store.peers(limit: configuration.peers.maxKnownAddresses)) ?? []).compactMap {
@@ -122,19 +117,38 @@ final class Mesh {
         logger.info("mesh listening", metadata: ["address": "\(configuration.listen.host):\(listenPort)"])
     }
 
+    private func listen() throws(EventLoopError) {
+        let address = configuration.listen
+        guard let socketAddress = SocketAddress(numericHost: address.host, port: address.port) else {
+            throw .cannotListen(address: "\(address)", code: UV_EINVAL.rawValue, message: "not a numeric IP address")
+        }
+        let listener = try TCPStream(loop: loop.uvLoop)
+        self.listener = listener
+        listenPort = try listener.listen(address: socketAddress)
+        listener.onAccept = { [unowned self] stream in accepted(stream) }
+        listener.onAcceptFailed = { [logger] error in
+            logger.warning("could not accept a connection", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Says goodbye to every peer, closes the listener and the handles. Idempotent.
     func stop() {
         guard !stopped else { return }
         run(replica.stop(now: clock()))
         stopped = true
+        releaseResources()
+    }
+
+    /// Closes the streams, the listener and the handles, and ends the peer-book queue.
+    private func releaseResources() {
         for stream in streams.values { stream.close() }
         streams.removeAll()
         peerBook.finish()
         listener?.close()
         listener = nil
-        Self.closeHandle(preFlusher) { uv_prepare_stop($0) }
-        Self.closeHandle(flusher) { uv_check_stop($0) }
-        Self.closeHandle(timer) { uv_timer_stop($0) }
+        closeHandle(preFlusher, "uv_prepare_stop") { uv_prepare_stop($0) }
+        closeHandle(flusher, "uv_check_stop") { uv_check_stop($0) }
+        closeHandle(timer, "uv_timer_stop") { uv_timer_stop($0) }
         (preFlusher, flusher, timer) = (nil, nil, nil)
     }
 
@@ -183,7 +197,9 @@ final class Mesh {
             stream.close()
             return
         }
-        let remote = stream.remoteAddress.flatMap { try? PeerAddress(host: $0.host, port: UInt16($0.port)) }
+        let remote = stream.remoteAddress.flatMap { address in
+            address.host.flatMap { try? PeerAddress(host: $0, port: UInt16(address.port)) }
+        }
         let (id, actions) = replica.accepted(from: remote, now: clock())
         attach(stream, as: id)
         run(actions)
@@ -242,7 +258,11 @@ final class Mesh {
             streams[id]?.write(bytes)
         case .close(let id, let farewell):
             guard let stream = streams.removeValue(forKey: id) else { return }
-            if farewell.isEmpty { stream.close() } else { stream.writeNowThenClose(farewell) }
+            if farewell.isEmpty { return stream.close() }
+            if case .failure(let error) = stream.writeNowThenClose(farewell) {
+                // Best effort by design: a peer whose buffer is full (`EAGAIN`) or gone just misses the goodbye.
+                logger.debug("goodbye not sent", metadata: ["connection": "\(id)", "error": "\(error)"])
+            }
         case .verify(let bytes, let id, let peer):
             verify(bytes, id: id, from: peer)
         case .verifyEvidence(let bytes, let digest, let peer):
@@ -263,7 +283,14 @@ final class Mesh {
         case .wake(let at):
             guard let timer else { return }
             let now = clock()
-            uv_timer_start(timer, Self.fire, at > now ? at - now : 0, 0)
+            let rc = uv_timer_start(timer, Self.fire, at > now ? at - now : 0, 0)
+            if rc != 0 {
+                // Only a closing handle refuses; the replica then is not woken until the next event.
+                logger.error(
+                    "cannot arm the wake-up timer",
+                    metadata: ["error": "\(EventLoop.error("uv_timer_start", rc))"]
+                )
+            }
         }
     }
 
@@ -474,15 +501,10 @@ final class Mesh {
 
     /// Frames queued during one loop iteration leave in one write per connection: a check handle flushes after the
     /// poll's I/O callbacks, a prepare handle flushes what timers and pending callbacks queued before the poll.
+    /// Each handle is stored as soon as it is initialised, so that `releaseResources` closes it if a later step fails.
     private func startHandles() throws(EventLoopError) {
-        let opaque = Unmanaged.passUnretained(self).toOpaque()
-        let timer = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-        try Self.check(uv_timer_init(loop.uvLoop, timer), "uv_timer_init")
-        timer.pointee.data = opaque
-        self.timer = timer
-        let check = UnsafeMutablePointer<uv_check_t>.allocate(capacity: 1)
-        try Self.check(uv_check_init(loop.uvLoop, check), "uv_check_init")
-        check.pointee.data = opaque
+        timer = try makeHandle("uv_timer_init") { uv_timer_init($0, $1) }
+        let check: UnsafeMutablePointer<uv_check_t> = try makeHandle("uv_check_init") { uv_check_init($0, $1) }
         flusher = check
         try Self.check(
             uv_check_start(check) { check in
@@ -491,9 +513,7 @@ final class Mesh {
             },
             "uv_check_start"
         )
-        let prepare = UnsafeMutablePointer<uv_prepare_t>.allocate(capacity: 1)
-        try Self.check(uv_prepare_init(loop.uvLoop, prepare), "uv_prepare_init")
-        prepare.pointee.data = opaque
+        let prepare: UnsafeMutablePointer<uv_prepare_t> = try makeHandle("uv_prepare_init") { uv_prepare_init($0, $1) }
         preFlusher = prepare
         try Self.check(
             uv_prepare_start(prepare) { prepare in
@@ -504,18 +524,38 @@ final class Mesh {
         )
     }
 
-    private static func check(_ code: Int32, _ operation: String) throws(EventLoopError) {
-        guard code == 0 else {
-            throw .libuv(operation: operation, code: code, message: String(cString: uv_strerror(code)))
+    /// Allocates and initialises a handle whose `data` points at this mesh; freed again when `initialise` fails.
+    private func makeHandle<Handle>(
+        _ operation: String,
+        _ initialise: (UnsafeMutablePointer<uv_loop_t>, UnsafeMutablePointer<Handle>) -> Int32
+    ) throws(EventLoopError) -> UnsafeMutablePointer<Handle> {
+        let handle = UnsafeMutablePointer<Handle>.allocate(capacity: 1)
+        let rc = initialise(loop.uvLoop, handle)
+        guard rc == 0 else {
+            handle.deallocate()
+            throw EventLoop.error(operation, rc)
         }
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self).pointee.data =
+            Unmanaged.passUnretained(self).toOpaque()
+        return handle
     }
 
-    private static func closeHandle<Handle>(
+    private static func check(_ code: Int32, _ operation: String) throws(EventLoopError) {
+        guard code == 0 else { throw EventLoop.error(operation, code) }
+    }
+
+    /// Stops and closes a handle; the close callback frees it.
+    private func closeHandle<Handle>(
         _ handle: UnsafeMutablePointer<Handle>?,
+        _ operation: String,
         stop: (UnsafeMutablePointer<Handle>) -> Int32
     ) {
         guard let handle else { return }
-        _ = stop(handle)
+        let rc = stop(handle)
+        if rc != 0 {
+            // uv_close stops the handle anyway; the failure is only worth knowing.
+            logger.warning("cannot stop a loop handle", metadata: ["error": "\(EventLoop.error(operation, rc))"])
+        }
         uv_close(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self)) { handle in
             handle?.deallocate()
         }

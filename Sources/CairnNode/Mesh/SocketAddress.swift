@@ -43,24 +43,31 @@ struct SocketAddress: CustomStringConvertible, Sendable {
         }
     }
 
-    /// The numeric host, without brackets.
-    var host: String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        withUnsafePointer(to: storage) { pointer in
-            if Int32(storage.ss_family) == AF_INET6 {
-                _ = pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+    /// The numeric host, without brackets; `nil` when `uv_ip4_name`/`uv_ip6_name` cannot format it (an address
+    /// family other than IPv4 and IPv6).
+    var host: String? {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let rc = withUnsafePointer(to: storage) { pointer in
+            switch Int32(storage.ss_family) {
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
                     uv_ip6_name($0, &buffer, buffer.count)
                 }
-            } else {
-                _ = pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
                     uv_ip4_name($0, &buffer, buffer.count)
                 }
+            default: UV_EAFNOSUPPORT.rawValue
             }
         }
+        guard rc == 0 else { return nil }
         return String(cString: buffer)
     }
 
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    var description: String {
+        guard let host else { return "<address family \(storage.ss_family)>:\(port)" }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
 
     /// Resolves `host` (a name or a numeric address) on the loop with `uv_getaddrinfo`.
     static func resolve(

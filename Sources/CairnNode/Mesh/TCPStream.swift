@@ -16,6 +16,8 @@ final class TCPStream {
     var onWritable: (_ writtenBytes: Int) -> Void = { _ in }
     /// Called for each accepted connection on a listener.
     var onAccept: (TCPStream) -> Void = { _ in }
+    /// Called when a listener could not accept a connection (out of descriptors, the peer gave up).
+    var onAcceptFailed: (EventLoopError) -> Void = { _ in }
 
     let handle: UnsafeMutablePointer<uv_tcp_t>
     private let loop: UnsafeMutablePointer<uv_loop_t>
@@ -32,7 +34,12 @@ final class TCPStream {
             throw EventLoop.error("uv_tcp_init", rc)
         }
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        uv_tcp_nodelay(handle, 1)
+        let nodelay = uv_tcp_nodelay(handle, 1)
+        guard nodelay == 0 else {
+            // The handle is initialised: it must go through uv_close, which also releases this object.
+            close()
+            throw EventLoop.error("uv_tcp_nodelay", nodelay)
+        }
     }
 
     private var stream: UnsafeMutablePointer<uv_stream_t> {
@@ -47,25 +54,42 @@ final class TCPStream {
         return Unmanaged<TCPStream>.fromOpaque(data).takeUnretainedValue()
     }
 
+    /// The stream that owns a `UV_TCP` handle (every TCP handle on a Cairn loop is a `TCPStream`'s).
+    static func owner(of handle: UnsafeMutablePointer<uv_handle_t>) -> TCPStream? {
+        from(UnsafeMutableRawPointer(handle))
+    }
+
     // MARK: Listening
 
     /// Binds and listens; returns the bound port (useful with port 0).
     func listen(address: SocketAddress, backlog: Int32 = 128) throws(EventLoopError) -> Int {
         var rc = address.withSockaddr { uv_tcp_bind(handle, $0, 0) }
-        guard rc == 0 else { throw EventLoop.error("uv_tcp_bind \(address)", rc) }
+        guard rc == 0 else { throw Self.cannotListen(address, rc) }
         rc = uv_listen(stream, backlog) { server, status in
-            guard let listener = TCPStream.from(server.map(UnsafeMutableRawPointer.init)), status == 0 else { return }
+            guard let listener = TCPStream.from(server.map(UnsafeMutableRawPointer.init)) else { return }
+            guard status == 0 else { return listener.onAcceptFailed(EventLoop.error("listen callback", status)) }
             listener.acceptOne()
         }
-        guard rc == 0 else { throw EventLoop.error("uv_listen \(address)", rc) }
-        return localPort ?? 0
+        guard rc == 0 else { throw Self.cannotListen(address, rc) }
+        guard let port = localPort else { throw EventLoop.error("uv_tcp_getsockname \(address)", UV_EINVAL.rawValue) }
+        return port
+    }
+
+    private static func cannotListen(_ address: SocketAddress, _ code: Int32) -> EventLoopError {
+        .cannotListen(address: address.description, code: code, message: String(cString: uv_strerror(code)))
     }
 
     private func acceptOne() {
-        guard let client = try? TCPStream(loop: loop) else { return }
-        guard uv_accept(stream, client.stream) == 0 else {
+        let client: TCPStream
+        do {
+            client = try TCPStream(loop: loop)
+        } catch {
+            return onAcceptFailed(error)
+        }
+        let rc = uv_accept(stream, client.stream)
+        guard rc == 0 else {
             client.close()
-            return
+            return onAcceptFailed(EventLoop.error("uv_accept", rc))
         }
         onAccept(client)
     }
@@ -184,16 +208,19 @@ final class TCPStream {
 
     /// Writes what the kernel takes at once of `bytes` (best effort, never queued), then closes. For a goodbye:
     /// a peer that stopped reading must not keep the connection open by leaving it unflushed.
-    func writeNowThenClose(_ bytes: [UInt8]) {
-        guard !isClosed else { return }
-        bytes.withUnsafeBytes { raw in
+    /// - Returns: the bytes the kernel took, or why none were (`UV_EAGAIN` for a full socket buffer).
+    @discardableResult
+    func writeNowThenClose(_ bytes: [UInt8]) -> Result<Int, EventLoopError> {
+        guard !isClosed else { return .success(0) }
+        let rc = bytes.withUnsafeBytes { raw in
             var buffer = uv_buf_init(
                 UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
                 UInt32(raw.count)
             )
-            _ = uv_try_write(stream, &buffer, 1)
+            return uv_try_write(stream, &buffer, 1)
         }
         close()
+        return rc >= 0 ? .success(Int(rc)) : .failure(EventLoop.error("uv_try_write", rc))
     }
 
     /// Closes the handle; `onEnd` is not called for a close we asked for. Idempotent.
@@ -203,6 +230,7 @@ final class TCPStream {
         onRead = { _ in }
         onWritable = { _ in }
         onAccept = { _ in }
+        onAcceptFailed = { _ in }
         guard uv_is_closing(anyHandle) == 0 else { return }
         uv_close(anyHandle) { handle in
             guard let handle, let data = handle.pointee.data else { return }
