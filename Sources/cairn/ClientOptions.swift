@@ -10,7 +10,7 @@ struct ClientOptions: ParsableArguments {
 
     @OptionGroup var data: DataOption
 
-    func client(needsToken: Bool) throws -> APIClient {
-        try APIClient(api: api, token: token, data: data, needsToken: needsToken)
+    func client(needsToken: Bool) throws -> NodeClient {
+        try NodeClient(api: api, token: token, data: data, needsToken: needsToken)
     }
 }

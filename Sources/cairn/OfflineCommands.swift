@@ -218,7 +218,9 @@ struct EvidenceCommand: ParsableCommand {
                 break
             case QuorumRules.equivocationKind:
                 guard let genesis else {
-                    throw CLIError("kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE")
+                    throw CLIError(
+                        "kind 2 (a quorum double sign) is judged against its network's genesis: pass --genesis FILE"
+                    )
                 }
                 if let refusal = QuorumRules(genesis: try Genesis.load(genesis)).judge(evidence) {
                     throw CLIError("not a double sign of this genesis: \(refusal)")
@@ -249,10 +251,10 @@ struct EvidenceCommand: ParsableCommand {
     }
 }
 
-/// Writes `value` as one line of JSON (sorted keys) to standard output.
-func printJSON(_ value: some Encodable) {
+/// Writes `value` as JSON with sorted keys to standard output: one line, or indented when `pretty`.
+func printJSON(_ value: some Encodable, pretty: Bool = false) {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys]
     // Our own Encodable types always encode.
     FileHandle.standardOutput.write(try! encoder.encode(value) + Data("\n".utf8))
 }
