@@ -26,9 +26,11 @@ struct NodeClient {
                 throw CLIError("\(error.description); pass --token or --data")
             }
         }
-        var middlewares: [any ClientMiddleware] = [FailureMiddleware()]
-        if let resolved { middlewares.append(BearerTokenMiddleware(token: resolved)) }
-        self.api = Client(serverURL: base, transport: AsyncHTTPClientTransport(), middlewares: middlewares)
+        self.api = Client(
+            serverURL: base,
+            transport: AsyncHTTPClientTransport(),
+            middlewares: [NodeClientMiddleware(token: resolved)]
+        )
     }
 
     /// `api` as a URL.
@@ -92,9 +94,13 @@ struct NodeClient {
     static let maxBinaryAnswerBytes = 1 << 30
 }
 
-/// Turns an answer other than 2xx into `CLIError("<detail> (HTTP <status> <error>)")` before the generated client
-/// decodes it, so that every command reports the API's own explanation the same way.
-struct FailureMiddleware: ClientMiddleware {
+/// Sends `Authorization: Bearer <token>` with every POST (the operations Docs/openapi.yaml marks with the `bearer`
+/// scheme), and turns an answer other than 2xx into `CLIError("<detail> (HTTP <status> <error>)")` before the
+/// generated client decodes it, so that every command reports the API's own explanation the same way.
+struct NodeClientMiddleware: ClientMiddleware {
+    /// The node's API token, when the command has one.
+    let token: String?
+
     /// The most of an error body read.
     static let maxErrorBytes = 64 * 1024
 
@@ -105,6 +111,8 @@ struct FailureMiddleware: ClientMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        if let token, request.method == .post { request.headerFields[.authorization] = "Bearer \(token)" }
         let (response, responseBody) = try await next(request, body, baseURL)
         guard response.status.kind != .successful else { return (response, responseBody) }
         let status = response.status.code
