@@ -8,6 +8,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+# Sources/CairnAPI/openapi.yaml links to it: the API's types and client are generated from it at build time.
+COPY Docs/openapi.yaml ./Docs/openapi.yaml
 COPY Tests ./Tests
 RUN swift build -c release --product cairn --static-swift-stdlib \
     && install -D .build/release/cairn /out/cairn

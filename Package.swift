@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CairnHTTP", targets: ["CairnHTTP"]),
         .library(name: "CairnQuorum", targets: ["CairnQuorum"]),
         .library(name: "CairnRatify", targets: ["CairnRatify"]),
+        .library(name: "CairnAPI", targets: ["CairnAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -95,6 +99,7 @@ let package = Package(
             name: "CairnHTTP",
             dependencies: [
                 "CairnCore", "CairnStore", "CairnNode", "CairnProtocol", "CairnQuorum", "CairnRatify", "CSodium",
+                "CairnAPI", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,10 +107,22 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Types and client generated from Docs/openapi.yaml (linked as Sources/CairnAPI/openapi.yaml) at build time.
+        .target(
+            name: "CairnAPI",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+            ],
+            swiftSettings: strictSwift,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
                 "CairnCore", "CairnStore", "CairnNode", "CairnHTTP", "CairnProtocol", "CairnQuorum", "CairnRatify",
+                "CairnAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -80,12 +80,7 @@ extension APIServer {
             }
         case .evidence(let id):
             if let evidence = try? store.evidence(id) {
-                let summary = [
-                    "id": id.hex, "kind": evidence.kind.description, "author": evidence.first.author.hex,
-                    "channel": evidence.first.channel.value,
-                    "blobs": "\(evidence.first.id.hex),\(evidence.second.id.hex)",
-                ]
-                data = String(decoding: try! JSONEncoder().encode(summary), as: UTF8.self)
+                data = String(decoding: try! JSONEncoder().encode(EvidenceSummaryJSON(evidence)), as: UTF8.self)
             } else {
                 data = "{\"id\":\"\(id.hex)\"}"
             }

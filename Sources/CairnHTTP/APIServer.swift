@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnCore
 import CairnNode
 import CairnStore
@@ -60,21 +61,12 @@ public struct APIServer: Sendable {
         }
         router.get("/v1/node") { _, _ in try nodeInfo() }
         router.get("/v1/peers") { _, _ in
-            struct Peers: Encodable {
-                let peers: [PeerSummary]
-                let bans: [Ban]
-            }
-            struct Ban: Encodable {
-                let id: PublicKey
-                let untilMilliseconds: UInt64
-                let reason: String
-            }
             let now = UInt64(Date().timeIntervalSince1970 * 1000)
             let bans = try Self.read { try node.store.bans(now: now) }
             return Self.json(
-                Peers(
-                    peers: await node.peers,
-                    bans: bans.map { Ban(id: $0.key, untilMilliseconds: $0.untilMilliseconds, reason: $0.reason) }
+                PeersJSON(
+                    peers: await node.peers.map(Components.Schemas.Peer.init),
+                    bans: bans.map(Components.Schemas.Ban.init)
                 )
             )
         }
@@ -92,7 +84,9 @@ public struct APIServer: Sendable {
                 range: 1...Self.maxPageSize
             )
             let evidence = try Self.read { try node.store.evidenceList(limit: Int(limit)) }
-            return Self.json(["evidence": evidence.map(EvidenceSummaryJSON.init)])
+            return Self.json(
+                Operations.ListEvidence.Output.Ok.Body.JsonPayload(evidence: evidence.map(EvidenceSummaryJSON.init))
+            )
         }
         router.get("/v1/evidence/:id") { _, context in
             guard let id = EvidenceID(hex: try context.parameters.require("id")) else {
@@ -118,16 +112,16 @@ public struct APIServer: Sendable {
         let uptime = ContinuousClock.now - node.startedAt
         return Self.json(
             NodeJSON(
-                id: node.identity.publicKey,
+                id: node.identity.publicKey.hex,
                 network: node.configuration.network,
                 version: version,
                 uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
                 maxBlobBytes: node.configuration.maxBlobBytes,
                 counts: .init(
-                    blobs: stats.blobs,
-                    payloadBytes: stats.payloadBytes,
-                    evidence: stats.evidence,
-                    events: stats.lastEventSeq
+                    blobs: String(stats.blobs),
+                    payloadBytes: String(stats.payloadBytes),
+                    evidence: String(stats.evidence),
+                    events: String(stats.lastEventSeq)
                 )
             )
         )
@@ -142,14 +136,7 @@ public struct APIServer: Sendable {
         do {
             let blob = try await node.publish(channel: channel, payload: payload)
             return Self.json(
-                PutJSON(
-                    id: blob.id,
-                    author: blob.author,
-                    channel: blob.channel.value,
-                    seq: blob.seq,
-                    stored: true,
-                    evidence: []
-                ),
+                PutJSON(blob, stored: true, evidence: []),
                 status: .created
             )
         } catch {
@@ -170,14 +157,7 @@ public struct APIServer: Sendable {
             let result = try await node.ingest(blob)
             let stored = result.outcome == .stored
             return Self.json(
-                PutJSON(
-                    id: blob.id,
-                    author: blob.author,
-                    channel: blob.channel.value,
-                    seq: blob.seq,
-                    stored: stored,
-                    evidence: result.evidence
-                ),
+                PutJSON(blob, stored: stored, evidence: result.evidence),
                 status: stored ? .created : .ok
             )
         } catch {
@@ -218,9 +198,9 @@ public struct APIServer: Sendable {
         }
         return Self.json(
             ChannelPageJSON(
-                author: author,
+                author: author.hex,
                 channel: name.value,
-                completeThrough: height,
+                completeThrough: String(height),
                 blobs: entries.map(BlobJSON.init),
                 next: (entries.last?.cursor ?? after).description
             )

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import Foundation
+import OpenAPIRuntime
 
 /// `cairn put`: publish a file or standard input as the next blob of one of this node's channels.
 struct Put: AsyncParsableCommand {
@@ -31,19 +33,12 @@ struct Put: AsyncParsableCommand {
             payload = FileHandle.standardInput.readDataToEndOfFile()
         }
         let client = try options.client(needsToken: true)
-        let answer = try await client.send(
-            "POST",
-            "/v1/blobs",
-            query: [URLQueryItem(name: "channel", value: channel)],
-            body: payload
-        )
+        let stored = try await client.call {
+            try await $0.publishBlob(query: .init(channel: channel), body: .binary(HTTPBody(payload))).created.body.json
+        }
         if json {
-            FileHandle.standardOutput.write(answer + Data("\n".utf8))
+            printJSON(stored)
         } else {
-            struct Stored: Decodable { let id: String }
-            guard let stored = try? JSONDecoder().decode(Stored.self, from: answer) else {
-                throw CLIError("the node's answer is not the expected JSON")
-            }
             print(stored.id)
         }
     }
@@ -70,7 +65,14 @@ struct Get: AsyncParsableCommand {
 
     func run() async throws {
         let client = try options.client(needsToken: false)
-        let data = try await client.send("GET", "/v1/blobs/\(id.lowercased())/\(signed ? "signed" : "payload")")
+        let path = Operations.GetBlobPayload.Input.Path(id: id.lowercased())
+        let data = try await client.call { api in
+            let body =
+                signed
+                ? try await api.getSignedBlob(path: .init(id: path.id)).ok.body.binary
+                : try await api.getBlobPayload(path: path).ok.body.binary
+            return try await NodeClient.bytes(body)
+        }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: data) else {
                 throw CLIError("cannot write \(output)")
@@ -90,15 +92,9 @@ struct Peers: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        try printJSON(try await options.client(needsToken: false).send("GET", "/v1/peers"))
+        let client = try options.client(needsToken: false)
+        printJSON(try await client.call { try await $0.getPeers().ok.body.json }, pretty: true)
     }
-}
-
-/// Writes JSON to stdout, pretty-printed with sorted keys.
-func printJSON(_ data: Data) throws {
-    let object = try JSONSerialization.jsonObject(with: data)
-    let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    FileHandle.standardOutput.write(pretty + Data("\n".utf8))
 }
 
 /// `cairn status`: the node's identity and counts as JSON.
@@ -108,6 +104,7 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        try printJSON(try await options.client(needsToken: false).send("GET", "/v1/node"))
+        let client = try options.client(needsToken: false)
+        printJSON(try await client.call { try await $0.getNode().ok.body.json }, pretty: true)
     }
 }

@@ -29,7 +29,7 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
-    func client(needsToken: Bool) throws -> APIClient {
-        try APIClient(api: api, token: token, data: data, needsToken: needsToken)
+    func client(needsToken: Bool) throws -> NodeClient {
+        try NodeClient(api: api, token: token, data: data, needsToken: needsToken)
     }
 }

@@ -255,10 +255,10 @@ struct EvidenceCommand: ParsableCommand {
     }
 }
 
-/// Writes `value` as one line of JSON (sorted keys) to standard output.
-func printJSON(_ value: some Encodable) {
+/// Writes `value` as JSON with sorted keys to standard output: one line, or indented when `pretty`.
+func printJSON(_ value: some Encodable, pretty: Bool = false) {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys]
     // Our own Encodable types always encode.
     FileHandle.standardOutput.write(try! encoder.encode(value) + Data("\n".utf8))
 }

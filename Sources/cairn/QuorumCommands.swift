@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import CairnNode
 import CairnQuorum
@@ -21,8 +22,8 @@ struct QuorumCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let answer = try await options.client(needsToken: false).send("GET", "/v1/quorum")
-            FileHandle.standardOutput.write(answer + Data("\n".utf8))
+            let client = try options.client(needsToken: false)
+            printJSON(try await client.call { try await $0.getQuorum().ok.body.json })
         }
     }
 
@@ -67,14 +68,12 @@ struct QuorumCommand: AsyncParsableCommand {
             }
             let client = try options.client(needsToken: true)
             guard let key else {
-                var body: [String: String] = ["height": String(height), "block": blockHash.hex]
-                body["voteSet"] = voteSetID?.hex
-                let answer = try await client.send(
-                    "POST",
-                    "/v1/quorum/signatures",
-                    body: try JSONEncoder().encode(body)
+                let request = Components.Schemas.SignRequest(
+                    height: String(height),
+                    block: blockHash.hex,
+                    voteSet: voteSetID?.hex
                 )
-                print(try QuorumClient.id(in: answer))
+                print(try await client.call { try await $0.signQuorumBlock(body: .json(request)).created.body.json.id })
                 return
             }
             let signer = try loadSigningKey(key)
@@ -166,24 +165,18 @@ struct QuorumCommand: AsyncParsableCommand {
 
 /// What the client commands need from a quorum node: its genesis, its running epoch, and channel tips to sign after.
 struct QuorumClient {
-    let client: APIClient
+    let client: NodeClient
     let genesis: GenesisHash
     let epoch: UInt64
 
     /// Reads the node's quorum status.
-    init(_ client: APIClient) async throws {
-        struct Status: Decodable {
-            struct Epoch: Decodable { let epoch: String }
-            let genesis: GenesisHash
-            let epoch: Epoch
-        }
+    init(_ client: NodeClient) async throws {
         self.client = client
-        let answer = try await client.send("GET", "/v1/quorum")
-        guard let status = try? JSONDecoder().decode(Status.self, from: answer), let epoch = UInt64(status.epoch.epoch)
-        else {
+        let status = try await client.call { try await $0.getQuorum().ok.body.json }
+        guard let genesis = GenesisHash(hex: status.genesis), let epoch = UInt64(status.epoch.epoch) else {
             throw CLIError("the node's GET /v1/quorum answer is not the expected JSON")
         }
-        genesis = status.genesis
+        self.genesis = genesis
         self.epoch = epoch
     }
 
@@ -205,41 +198,26 @@ struct QuorumClient {
         } catch {
             throw CLIError("cannot sign: \(error)")
         }
-        _ = try await client.send("POST", "/v1/blobs/signed", body: Data(blob.encoding))
+        try await client.postSigned(blob)
         return blob.id
     }
 
     /// The last blob of a channel as the node lists it, `nil` for an empty channel.
     func tip(of author: PublicKey, _ channel: ChannelName) async throws -> (seq: UInt64, id: BlobID)? {
-        struct Page: Decodable {
-            struct Entry: Decodable {
-                let id: BlobID
-                let seq: UInt64
-            }
-            let blobs: [Entry]
-            let next: String
-        }
         var after: String?
         var last: (seq: UInt64, id: BlobID)?
         while true {
-            var query = [URLQueryItem(name: "limit", value: "1000")]
-            if let after { query.append(URLQueryItem(name: "after", value: after)) }
-            let answer = try await client.send("GET", "/v1/channels/\(author.hex)/\(channel.value)", query: query)
-            guard let page = try? JSONDecoder().decode(Page.self, from: answer) else {
+            let input = Operations.ListChannel.Input(
+                path: .init(author: author.hex, name: channel.value),
+                query: .init(after: after, limit: Int(NodeClient.maxPageSize))
+            )
+            let page = try await client.call { try await $0.listChannel(input).ok.body.json }
+            guard let entry = page.blobs.last else { return last }
+            guard let seq = UInt64(entry.seq), let id = BlobID(hex: entry.id) else {
                 throw CLIError("the node's channel listing is not the expected JSON")
             }
-            guard let entry = page.blobs.last else { return last }
-            last = (entry.seq, entry.id)
+            last = (seq, id)
             after = page.next
         }
-    }
-
-    /// The `id` field of a POST's answer.
-    static func id(in answer: Data) throws -> String {
-        struct Stored: Decodable { let id: String }
-        guard let stored = try? JSONDecoder().decode(Stored.self, from: answer) else {
-            throw CLIError("the node's answer is not the expected JSON")
-        }
-        return stored.id
     }
 }

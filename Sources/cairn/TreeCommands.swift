@@ -89,7 +89,7 @@ struct TreeCommand: AsyncParsableCommand {
         /// and no file of that name exists.
         private func expected() async throws -> TreeManifest {
             if let hash = TreeRoot(hex: manifest), !FileManager.default.fileExists(atPath: manifest) {
-                let bytes = try await options.client(needsToken: false).send("GET", "/v1/ratify/\(hash.hex)/manifest")
+                let bytes = try await options.client(needsToken: false).manifest(of: hash)
                 do {
                     return try TreeManifest.decode(Array(bytes), expecting: hash)
                 } catch {

@@ -1,7 +1,9 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import CairnRatify
 import Foundation
+import OpenAPIRuntime
 
 /// `cairn tree vote`: a stake holder's yes or no on a root.
 struct TreeVote: AsyncParsableCommand {
@@ -45,14 +47,13 @@ struct TreeStatus: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let path: String
+        let client = try options.client(needsToken: false)
         if let root {
-            path = "/v1/ratify/\(try TreeRoot.parse(root).hex)"
+            let path = Operations.GetRatifyRoot.Input.Path(root: try TreeRoot.parse(root).hex)
+            printJSON(try await client.call { try await $0.getRatifyRoot(path: path).ok.body.json })
         } else {
-            path = "/v1/ratify"
+            printJSON(try await client.call { try await $0.listRatify().ok.body.json })
         }
-        let answer = try await options.client(needsToken: false).send("GET", path)
-        FileHandle.standardOutput.write(answer + Data("\n".utf8))
     }
 }
 
@@ -100,10 +101,9 @@ struct TreePropose: AsyncParsableCommand {
     }
 
     /// The largest manifest chunk one blob carries on this node: its payload limit less the part's header.
-    private static func chunkBytes(_ client: APIClient) async throws -> Int {
-        struct Info: Decodable { let maxBlobBytes: Int }
-        let answer = try await client.send("GET", "/v1/node")
-        guard let info = try? JSONDecoder().decode(Info.self, from: answer), info.maxBlobBytes > 64 else {
+    private static func chunkBytes(_ client: NodeClient) async throws -> Int {
+        let info = try await client.call { try await $0.getNode().ok.body.json }
+        guard info.maxBlobBytes > 64 else {
             throw CLIError("the node's GET /v1/node answer is not the expected JSON")
         }
         return info.maxBlobBytes - 33
@@ -119,13 +119,11 @@ struct TreePropose: AsyncParsableCommand {
         async throws -> BlobID
     {
         if let signer { return try await node.postSigned(signer, channel, payload) }
-        let answer = try await node.client.send(
-            "POST",
-            "/v1/blobs",
-            query: [URLQueryItem(name: "channel", value: channel.value)],
-            body: Data(payload)
-        )
-        guard let id = BlobID(hex: try QuorumClient.id(in: answer)) else {
+        let answer = try await node.client.call {
+            try await $0.publishBlob(query: .init(channel: channel.value), body: .binary(HTTPBody(payload))).created
+                .body.json
+        }
+        guard let id = BlobID(hex: answer.id) else {
             throw CLIError("the node's answer has no blob id")
         }
         return id
@@ -167,15 +165,10 @@ struct TreeCheck: AsyncParsableCommand {
         let tree: TreeManifest
         do { tree = try TreeScanner.scan(directory) } catch { throw CLIError(error.description) }
         let client = try options.client(needsToken: false)
-        struct Root: Decodable {
-            let root: TreeRoot
-            let ratified: Bool
+        let list = try await client.call { try await $0.listRatify().ok.body.json }
+        let ratified = list.roots.filter(\.ratified).compactMap { TreeRoot(hex: $0.root) }.filter {
+            expected == nil || $0 == expected
         }
-        struct List: Decodable { let roots: [Root] }
-        guard let list = try? JSONDecoder().decode(List.self, from: try await client.send("GET", "/v1/ratify")) else {
-            throw CLIError("the node's GET /v1/ratify answer is not the expected JSON")
-        }
-        let ratified = list.roots.filter(\.ratified).map(\.root).filter { expected == nil || $0 == expected }
         if ratified.contains(tree.root) {
             print("\(tree.root.hex) ratified")
             return
@@ -183,7 +176,7 @@ struct TreeCheck: AsyncParsableCommand {
         print("\(tree.root.hex) not ratified")
         var closest: TreeDiff?
         for root in ratified {
-            guard let bytes = try? await client.send("GET", "/v1/ratify/\(root.hex)/manifest"),
+            guard let bytes = try? await client.manifest(of: root),
                 let manifest = try? TreeManifest.decode(Array(bytes), expecting: root)
             else { continue }
             let diff = TreeDiff(expected: manifest, found: tree)

@@ -7,12 +7,12 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// `{id, author, channel, seq, stored, evidence}` as POSTs answer.
+/// `{id, author, channel, seq, stored, evidence}` as POSTs answer (u64 as decimal strings).
 struct PutAnswer: Decodable {
     let id: String
     let author: String
     let channel: String
-    let seq: UInt64
+    let seq: String
     let stored: Bool
     let evidence: [String]
 }
@@ -28,7 +28,7 @@ struct PutAnswer: Decodable {
             )
             #expect(answer.status == .created)
             let put: PutAnswer = try answer.json()
-            #expect(put.seq == 1)
+            #expect(put.seq == "1")
             #expect(put.channel == "news")
             #expect(put.author == node.identity.publicKey.hex)
 
@@ -56,13 +56,13 @@ struct PutAnswer: Decodable {
                     headers: authorised,
                     body: ByteBuffer(string: "\(index)")
                 ).json()
-                #expect(put.seq == UInt64(index))
+                #expect(put.seq == String(index))
                 ids.append(put.id)
             }
             struct Page: Decodable {
                 struct Item: Decodable {
                     let id: String
-                    let seq: UInt64
+                    let seq: String
                     let prev: String
                 }
                 let blobs: [Item]
@@ -75,7 +75,7 @@ struct PutAnswer: Decodable {
                 uri: "/v1/channels/\(author)/chain?after=1&limit=1",
                 method: .get
             ).json()
-            #expect(after.blobs.map(\.seq) == [2])
+            #expect(after.blobs.map(\.seq) == ["2"])
         }
     }
 
@@ -188,7 +188,7 @@ struct PutAnswer: Decodable {
             )
             #expect(accepted.status == .created)
             let put: PutAnswer = try accepted.json()
-            #expect(put.seq == 1)
+            #expect(put.seq == "1")
         }
     }
 
@@ -376,10 +376,10 @@ struct PutAnswer: Decodable {
             struct Page: Decodable {
                 struct Item: Decodable {
                     let id: String
-                    let seq: UInt64
+                    let seq: String
                     let prevMismatch: Bool
                 }
-                let completeThrough: UInt64
+                let completeThrough: String
                 let blobs: [Item]
                 let next: String
             }
@@ -393,7 +393,7 @@ struct PutAnswer: Decodable {
                 )
                 #expect(answer.status == .created)
                 let page: Page = try await client.execute(uri: base, method: .get).json()
-                #expect(page.blobs.isEmpty && page.completeThrough == 0 && page.next == "0")
+                #expect(page.blobs.isEmpty && page.completeThrough == "0" && page.next == "0")
             }
             _ = try await node.ingest(root)
 
@@ -402,7 +402,7 @@ struct PutAnswer: Decodable {
             var paged: [Page.Item] = []
             while true {
                 let page: Page = try await client.execute(uri: "\(base)?after=\(after)&limit=1", method: .get).json()
-                #expect(page.completeThrough == 3)
+                #expect(page.completeThrough == "3")
                 guard let item = page.blobs.first else {
                     #expect(page.next == after, "an empty page gives its own position back")
                     break
@@ -416,6 +416,45 @@ struct PutAnswer: Decodable {
             // `after=SEQ` still means after every blob of that seq.
             let afterSeq: Page = try await client.execute(uri: "\(base)?after=2", method: .get).json()
             #expect(afterSeq.blobs.map(\.id) == [tip.id.hex, stray.id.hex])
+        }
+    }
+
+    /// u64 values above 2⁵³ travel as exact decimal strings: a blob's seq and timestamp, a listing's
+    /// `completeThrough`, the node's counts.
+    @Test func u64ValuesTravelAsDecimalStrings() async throws {
+        try await withAPI { client, _ in
+            let key = testKey(7)
+            let seq = (UInt64(1) << 53) + 1
+            let blob = try SignedBlob.sign(
+                key: key,
+                channel: try ChannelName("big"),
+                seq: seq,
+                prev: BlobID(unchecked: [UInt8](repeating: 3, count: 32)),
+                timestamp: UInt64.max,
+                payload: [1]
+            )
+            let put = try await client.execute(
+                uri: "/v1/blobs/signed",
+                method: .post,
+                headers: authorised,
+                body: ByteBuffer(bytes: blob.encoding)
+            )
+            #expect(put.status == .created)
+            #expect(String(buffer: put.body).contains("\"seq\":\"9007199254740993\""))
+            let meta = String(buffer: try await client.execute(uri: "/v1/blobs/\(blob.id.hex)", method: .get).body)
+            #expect(meta.contains("\"seq\":\"9007199254740993\""))
+            #expect(meta.contains("\"timestamp\":\"18446744073709551615\""))
+            let page = try await client.execute(uri: "/v1/channels/\(key.publicKey.hex)/big", method: .get)
+            #expect(String(buffer: page.body).contains("\"completeThrough\":\"0\""))
+            let info =
+                try JSONSerialization.jsonObject(
+                    with: Data(buffer: try await client.execute(uri: "/v1/node", method: .get).body)
+                ) as? [String: Any]
+            let counts = info?["counts"] as? [String: Any]
+            #expect(counts?["blobs"] as? String == "1")
+            #expect(counts?["payloadBytes"] as? String == "1")
+            #expect(counts?["evidence"] as? String == "0")
+            #expect(counts?["events"] as? String == "0")
         }
     }
 

@@ -79,6 +79,56 @@ import Testing
         }
     }
 
+    /// The `evidence` event's data is the evidence's element of `GET /v1/evidence`, field for field, and a `blob`
+    /// event sends its u64 fields as decimal strings.
+    @Test func evidenceEventDataEqualsTheEvidenceListEntry() async throws {
+        try await withAPI { client, node in
+            let key = testKey(6)
+            let channel = try ChannelName("split")
+            let seq: UInt64 = 1
+            let halves = try [1, 2].map { payload in
+                try SignedBlob.sign(
+                    key: key,
+                    channel: channel,
+                    seq: seq,
+                    prev: .zero,
+                    timestamp: UInt64(1) << 60 + UInt64(payload),
+                    payload: [UInt8(payload)]
+                )
+            }
+            for blob in halves { _ = try await node.ingest(blob) }
+            async let response = client.execute(uri: "/v1/events?topics=blob,evidence", method: .get)
+            #expect(await eventually { await node.subscriberCount == 1 })
+            await node.beginShutdown()
+            let body = String(buffer: try await response.body)
+            func data(of topic: String) -> [[String: Any]] {
+                body.split(separator: "\n\n").compactMap { frame -> [String: Any]? in
+                    let lines = frame.split(separator: "\n")
+                    guard lines.contains("event: \(topic)"), let line = lines.first(where: { $0.hasPrefix("data: ") })
+                    else { return nil }
+                    return try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+                }
+            }
+            let events = data(of: "evidence")
+            #expect(events.count == 1)
+            let list = try await client.execute(uri: "/v1/evidence", method: .get)
+            let listed = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [String: Any]
+            let entries = try #require(listed?["evidence"] as? [[String: Any]])
+            #expect(entries.count == 1)
+            #expect(
+                events.first.map { NSDictionary(dictionary: $0) } == entries.first.map { NSDictionary(dictionary: $0) }
+            )
+            #expect(entries.first?["seq"] as? String == "1")
+            let blobs = data(of: "blob")
+            #expect(
+                blobs.map { $0["timestamp"] as? String }.sorted { ($0 ?? "") < ($1 ?? "") } == [
+                    "1152921504606846977", "1152921504606846978",
+                ]
+            )
+            #expect(blobs.allSatisfy { $0["seq"] as? String == "1" })
+        }
+    }
+
     /// Over a real socket: the replayed events arrive first, and an event committed afterwards arrives live.
     @Test func streamDeliversLiveEventsAfterTheReplay() async throws {
         try await withAPI(.live) { client, node in

@@ -74,7 +74,7 @@ final class MeshCluster: @unchecked Sendable {
     /// The number of blobs node `index` stores (`counts.blobs` of `/v1/node`), or -1 when it does not answer.
     func blobCount(on index: Int) async -> Int {
         guard let object = try? await get("/v1/node", on: index), let counts = object["counts"] as? [String: Any],
-            let blobs = counts["blobs"] as? Int
+            let blobs = (counts["blobs"] as? String).flatMap({ Int($0) })
         else { return -1 }
         return blobs
     }

@@ -43,7 +43,7 @@ import Testing
                 stdin: Data("next".utf8)
             )
             let answer = try JSONSerialization.jsonObject(with: next.stdout) as? [String: Any]
-            #expect(answer?["seq"] as? Int == 21)
+            #expect(answer?["seq"] as? String == "21")
         }
     }
 
@@ -91,6 +91,50 @@ import Testing
         #expect(result.status != 0)
         #expect(!result.stderr.isEmpty)
         #expect(result.stdout.isEmpty)
+    }
+
+    /// The client commands speak through the client generated from Docs/openapi.yaml: a channel name with `/` and
+    /// a space travels percent-encoded and reads back; the node's refusals come out as one line with the API's detail,
+    /// status and code; `status` prints the node's counts as decimal strings.
+    @Test func clientCommandsUseTheGeneratedClient() async throws {
+        try await withTemporaryDirectory { data in
+            let node = try NodeProcess(data: data)
+            defer { node.stop(signal: SIGTERM) }
+            guard let api = await node.waitForAPI() else {
+                Issue.record("node did not start: \(node.log)")
+                return
+            }
+            let put = try NodeProcess.run(
+                ["put", "--data", data, "--api", api, "--channel", "a/b c+d", "--json"],
+                stdin: Data("payload".utf8)
+            )
+            #expect(put.status == 0, "put failed: \(put.stderr)")
+            let answer = try JSONSerialization.jsonObject(with: put.stdout) as? [String: Any]
+            #expect(answer?["channel"] as? String == "a/b c+d")
+            #expect(answer?["seq"] as? String == "1")
+            let id = try #require(answer?["id"] as? String)
+            let get = try NodeProcess.run(["get", id, "--api", api])
+            #expect(get.stdout == Data("payload".utf8))
+
+            let wrongToken = try NodeProcess.run(["put", "--api", api, "--token", "wrong"], stdin: Data("x".utf8))
+            #expect(wrongToken.status == 1)
+            #expect(
+                wrongToken.stderr.contains("the bearer token is wrong (HTTP 401 unauthorized)"),
+                "\(wrongToken.stderr)"
+            )
+            let missing = try NodeProcess.run(["get", String(repeating: "ab", count: 32), "--api", api])
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("(HTTP 404 not_found)"), "\(missing.stderr)")
+            let noQuorum = try NodeProcess.run(["quorum", "status", "--api", api])
+            #expect(noQuorum.stderr.contains("(HTTP 404 no_quorum)"), "\(noQuorum.stderr)")
+
+            let status = try NodeProcess.run(["status", "--api", api])
+            #expect(status.status == 0, "status failed: \(status.stderr)")
+            let info = try JSONSerialization.jsonObject(with: status.stdout) as? [String: Any]
+            let counts = info?["counts"] as? [String: Any]
+            #expect(counts?["blobs"] as? String == "1")
+            #expect(counts?["payloadBytes"] as? String == "7")
+        }
     }
 
     @Test func clientAgainstNoNodeFailsClearly() throws {

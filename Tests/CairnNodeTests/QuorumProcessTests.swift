@@ -216,7 +216,7 @@ import Testing
                     ).encoding
                 )
             }
-            #expect(tip["seq"] as? Int == 3)
+            #expect(tip["seq"] as? String == "3")
             try await cluster.publishSigned(halves[0].encoding, on: 3)
             try await cluster.publishSigned(halves[1].encoding, on: 5)
             let evidenceID = Evidence.id(kind: QuorumRules.equivocationKind, halves[0].id, halves[1].id).hex

@@ -1,148 +1,110 @@
+import CairnAPI
 import CairnCore
 import CairnQuorum
 import Foundation
 
-/// An epoch as the quorum routes show it (u64 values as decimal strings).
-struct QuorumEpochJSON: Codable, Sendable {
-    let epoch: String
-    let start: String
-    /// The first height it does not hold, once it has ended.
-    let end: String?
-    /// `length`, `recall` or `evidence`, once it has ended.
-    let endReason: String?
-    /// The members a double sign ended it for.
-    let offenders: [PublicKey]?
-    let members: [PublicKey]
+// The quorum routes answer with the types swift-openapi-generator builds from Docs/openapi.yaml (module CairnAPI);
+// these initialisers fill them from the plug-in's values, u64 as decimal strings. The request bodies keep their own
+// decoders, which also read a u64 sent as a JSON number.
 
-    init(_ epoch: QuorumEpoch) {
-        self.epoch = String(epoch.number)
-        start = String(epoch.start)
-        end = epoch.end.map(String.init)
+extension Components.Schemas.QuorumEpoch {
+    init(_ epoch: CairnQuorum.QuorumEpoch) {
+        let reason: EndReasonPayload?
+        var offenders: [PublicKey]?
         switch epoch.endReason {
-        case .length: (endReason, offenders) = ("length", nil)
-        case .recall: (endReason, offenders) = ("recall", nil)
-        case .evidence(let keys): (endReason, offenders) = ("evidence", keys)
-        case nil: (endReason, offenders) = (nil, nil)
+        case .length: reason = .length
+        case .recall: reason = .recall
+        case .evidence(let keys): (reason, offenders) = (.evidence, keys)
+        case nil: reason = nil
         }
-        members = epoch.members
+        self.init(
+            epoch: String(epoch.number),
+            start: String(epoch.start),
+            end: epoch.end.map(String.init),
+            endReason: reason,
+            offenders: offenders?.map(\.hex),
+            members: epoch.members.map(\.hex)
+        )
     }
 }
 
-/// A decided height.
-struct QuorumDecisionJSON: Codable, Sendable {
-    let height: String
-    let epoch: String
-    let block: BlockHash
-    let voteSet: BlobID
-
-    init(_ decision: QuorumDecision) {
-        height = String(decision.height)
-        epoch = String(decision.epoch)
-        block = decision.value.block
-        voteSet = decision.value.voteSet
+extension Components.Schemas.QuorumDecision {
+    init(_ decision: CairnQuorum.QuorumDecision) {
+        self.init(
+            height: String(decision.height),
+            epoch: String(decision.epoch),
+            block: decision.value.block.hex,
+            voteSet: decision.value.voteSet.hex
+        )
     }
 }
 
-/// A double sign, as the `equivocation` event shows it.
-struct QuorumEquivocationJSON: Codable, Sendable {
-    let evidence: EvidenceID
-    let author: PublicKey
-    let epoch: String
-    let height: String
-    let first: BlobID
-    let second: BlobID
-
-    init(_ found: QuorumEquivocation) {
-        evidence = found.evidenceID
-        author = found.author
-        epoch = String(found.epoch)
-        height = String(found.height)
-        first = found.first.id
-        second = found.second.id
+extension Components.Schemas.QuorumEquivocation {
+    init(_ found: CairnQuorum.QuorumEquivocation) {
+        self.init(
+            evidence: found.evidenceID.hex,
+            author: found.author.hex,
+            epoch: String(found.epoch),
+            height: String(found.height),
+            first: found.first.id.hex,
+            second: found.second.id.hex
+        )
     }
 }
 
-/// `GET /v1/quorum`.
-struct QuorumStatusJSON: Codable, Sendable {
-    struct Participation: Codable, Sendable {
-        let key: PublicKey
-        let member: Bool
-        let proposes: Bool
-        let allowsDoubleSign: Bool
-    }
-
-    let genesis: GenesisHash
-    let network: String
-    let epoch: QuorumEpochJSON
-    let epochs: [QuorumEpochJSON]
-    let lastDecidedHeight: String
-    let lastDecision: QuorumDecisionJSON?
-    let nextHeight: String
-    let proposer: PublicKey?
-    let equivocators: [PublicKey]
-    let equivocations: [QuorumEquivocationJSON]
-    let replaying: Bool
-    let node: Participation?
-
-    init(_ status: QuorumStatus) {
-        genesis = status.genesis
-        network = status.network
-        epoch = QuorumEpochJSON(status.epoch)
-        epochs = status.epochs.map(QuorumEpochJSON.init)
-        lastDecidedHeight = String(status.lastDecidedHeight)
-        lastDecision = status.lastDecision.map(QuorumDecisionJSON.init)
-        nextHeight = String(status.nextHeight)
-        proposer = status.proposer
-        equivocators = status.equivocations.map(\.author)
-        equivocations = status.equivocations.map(QuorumEquivocationJSON.init)
-        replaying = status.replaying
-        node = status.participation.map {
-            Participation(key: $0.key, member: $0.member, proposes: $0.proposes, allowsDoubleSign: $0.allowsDoubleSign)
-        }
+extension Components.Schemas.QuorumStatus {
+    /// `GET /v1/quorum`.
+    init(_ status: CairnQuorum.QuorumStatus) {
+        self.init(
+            genesis: status.genesis.hex,
+            network: status.network,
+            epoch: .init(status.epoch),
+            epochs: status.epochs.map(Components.Schemas.QuorumEpoch.init),
+            lastDecidedHeight: String(status.lastDecidedHeight),
+            lastDecision: status.lastDecision.map(Components.Schemas.QuorumDecision.init),
+            nextHeight: String(status.nextHeight),
+            proposer: status.proposer?.hex,
+            equivocators: status.equivocations.map(\.author.hex),
+            equivocations: status.equivocations.map(Components.Schemas.QuorumEquivocation.init),
+            replaying: status.replaying,
+            node: status.participation.map {
+                NodePayload(
+                    key: $0.key.hex,
+                    member: $0.member,
+                    proposes: $0.proposes,
+                    allowsDoubleSign: $0.allowsDoubleSign
+                )
+            }
+        )
     }
 }
 
-/// `GET /v1/quorum/heights/{h}`.
-struct QuorumHeightJSON: Codable, Sendable {
-    struct Signature: Codable, Sendable {
-        let signer: PublicKey
-        let epoch: String
-        let block: BlockHash
-        let voteSet: BlobID
-        let counts: Bool
-    }
-
-    struct Proposal: Codable, Sendable {
-        let blob: BlobID
-        let author: PublicKey
-        let block: BlockHash
-        let voteSet: BlobID
-    }
-
-    let height: String
-    let decided: Bool
-    let decision: QuorumDecisionJSON?
-    let epoch: QuorumEpochJSON?
-    let signatures: [Signature]
-    let proposals: [Proposal]
-
+extension Components.Schemas.QuorumHeight {
+    /// `GET /v1/quorum/heights/{h}`.
     init(_ report: QuorumHeightReport) {
-        height = String(report.height)
-        decided = report.decision != nil
-        decision = report.decision.map(QuorumDecisionJSON.init)
-        epoch = report.epoch.map(QuorumEpochJSON.init)
-        signatures = report.signatures.map {
-            Signature(
-                signer: $0.signer,
-                epoch: String($0.epoch),
-                block: $0.value.block,
-                voteSet: $0.value.voteSet,
-                counts: $0.counts
-            )
-        }
-        proposals = report.proposals.map {
-            Proposal(blob: $0.blob, author: $0.author, block: $0.block, voteSet: $0.voteSet)
-        }
+        self.init(
+            height: String(report.height),
+            decided: report.decision != nil,
+            decision: report.decision.map(Components.Schemas.QuorumDecision.init),
+            epoch: report.epoch.map(Components.Schemas.QuorumEpoch.init),
+            signatures: report.signatures.map {
+                SignaturesPayloadPayload(
+                    signer: $0.signer.hex,
+                    epoch: String($0.epoch),
+                    block: $0.value.block.hex,
+                    voteSet: $0.value.voteSet.hex,
+                    counts: $0.counts
+                )
+            },
+            proposals: report.proposals.map {
+                ProposalsPayloadPayload(
+                    blob: $0.blob.hex,
+                    author: $0.author.hex,
+                    block: $0.block.hex,
+                    voteSet: $0.voteSet.hex
+                )
+            }
+        )
     }
 }
 
@@ -162,18 +124,6 @@ struct SignRequestJSON: Decodable, Sendable {
         block = try container.decode(BlockHash.self, forKey: .block)
         voteSet = try container.decodeIfPresent(BlobID.self, forKey: .voteSet)
     }
-}
-
-/// The answer to `POST /v1/quorum/signatures`.
-struct SignatureJSON: Codable, Sendable {
-    let id: BlobID
-    let author: PublicKey
-    let channel: String
-    let seq: String
-    let epoch: String
-    let height: String
-    let block: BlockHash
-    let voteSet: BlobID
 }
 
 /// The body of `POST /v1/quorum/votes`.

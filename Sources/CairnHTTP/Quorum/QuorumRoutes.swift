@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnCore
 import CairnNode
 import CairnProtocol
@@ -19,7 +20,7 @@ public struct QuorumRoutes: PluginRoutes {
         let node = server.node
         router.get("/v1/quorum") { _, _ in
             let status = try await Self.withQuorum(node) { plugin in (plugin.status(), []) }
-            return APIServer.json(QuorumStatusJSON(status))
+            return APIServer.json(Components.Schemas.QuorumStatus(status))
         }
         router.get("/v1/quorum/heights/:height") { _, context in
             let text = try context.parameters.require("height")
@@ -30,7 +31,7 @@ public struct QuorumRoutes: PluginRoutes {
                 )
             }
             let report = try await Self.withQuorum(node) { plugin in (plugin.report(height: height), []) }
-            return APIServer.json(QuorumHeightJSON(report))
+            return APIServer.json(Components.Schemas.QuorumHeight(report))
         }
         router.post("/v1/quorum/signatures") { request, _ in
             let body = try await Self.decode(SignRequestJSON.self, request)
@@ -45,15 +46,15 @@ public struct QuorumRoutes: PluginRoutes {
             }
             let blob = try await Self.publish(node, QuorumChannel.signature, signature.encoding)
             return APIServer.json(
-                SignatureJSON(
-                    id: blob.id,
-                    author: blob.author,
+                Components.Schemas.QuorumSignatureBlob(
+                    id: blob.id.hex,
+                    author: blob.author.hex,
                     channel: blob.channel.value,
                     seq: String(blob.seq),
                     epoch: String(signature.epoch),
                     height: String(signature.height),
-                    block: signature.block,
-                    voteSet: signature.voteSet
+                    block: signature.block.hex,
+                    voteSet: signature.voteSet.hex
                 ),
                 status: .created
             )
@@ -73,7 +74,12 @@ public struct QuorumRoutes: PluginRoutes {
             }
             let blob = try await Self.publish(node, QuorumChannel.vote, slip.encoding)
             return APIServer.json(
-                ["id": blob.id.hex, "author": blob.author.hex, "channel": blob.channel.value, "seq": String(blob.seq)],
+                Components.Schemas.PublishedBlob(
+                    id: blob.id.hex,
+                    author: blob.author.hex,
+                    channel: blob.channel.value,
+                    seq: String(blob.seq)
+                ),
                 status: .created
             )
         }

@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnCore
 import CairnNode
 import CairnProtocol
@@ -17,9 +18,9 @@ public struct RatifyRoutes: PluginRoutes {
             let list = try await Self.withRatify(node) { plugin in
                 let state = plugin.state
                 return (
-                    RatifyListJSON(
+                    Components.Schemas.RatifyList(
                         totalStake: String(state.totalStake),
-                        roots: state.roots.map { RatifyRootJSON(state, $0) }
+                        roots: state.roots.map { Components.Schemas.RatifyRoot(state, $0) }
                     ), []
                 )
             }
@@ -28,7 +29,7 @@ public struct RatifyRoutes: PluginRoutes {
         router.get("/v1/ratify/:root") { _, context in
             let root = try Self.root(context)
             let found = try await Self.withRatify(node) { plugin in
-                (plugin.state.roots.contains(root) ? RatifyRootJSON(plugin.state, root) : nil, [])
+                (plugin.state.roots.contains(root) ? Components.Schemas.RatifyRoot(plugin.state, root) : nil, [])
             }
             guard let found else { throw APIError.notFound("no proposal or vote names root \(root.hex)") }
             return APIServer.json(found)
@@ -60,49 +61,27 @@ public struct RatifyRoutes: PluginRoutes {
     }
 }
 
-/// `GET /v1/ratify`.
-struct RatifyListJSON: Codable, Sendable {
-    let totalStake: String
-    let roots: [RatifyRootJSON]
-}
-
-/// One root: its tally and its proposals.
-struct RatifyRootJSON: Codable, Sendable {
-    struct Proposal: Codable, Sendable {
-        let blob: BlobID
-        let author: PublicKey
-        let title: String
-        let parts: [BlobID]
-        /// Every part is stored and their chunks, concatenated, are a manifest that hashes to the root.
-        let manifestValid: Bool
-    }
-
-    let root: TreeRoot
-    let ratified: Bool
-    let yesStake: String
-    let noStake: String
-    let totalStake: String
-    let yesVoters: [PublicKey]
-    let noVoters: [PublicKey]
-    let proposals: [Proposal]
-
+extension Components.Schemas.RatifyRoot {
+    /// One root (`RatifyRoot` in Docs/openapi.yaml, generated): its tally and its proposals.
     init(_ state: RatifyState, _ root: TreeRoot) {
         let tally = state.tally(root)
-        self.root = root
-        ratified = tally.ratified
-        yesStake = String(tally.yesStake)
-        noStake = String(tally.noStake)
-        totalStake = String(tally.totalStake)
-        yesVoters = tally.yesVoters
-        noVoters = tally.noVoters
-        proposals = state.proposals(of: root).map {
-            Proposal(
-                blob: $0.blob,
-                author: $0.author,
-                title: $0.proposal.title,
-                parts: $0.proposal.parts,
-                manifestValid: state.manifestIsValid($0.proposal)
-            )
-        }
+        self.init(
+            root: root.hex,
+            ratified: tally.ratified,
+            yesStake: String(tally.yesStake),
+            noStake: String(tally.noStake),
+            totalStake: String(tally.totalStake),
+            yesVoters: tally.yesVoters.map(\.hex),
+            noVoters: tally.noVoters.map(\.hex),
+            proposals: state.proposals(of: root).map {
+                ProposalsPayloadPayload(
+                    blob: $0.blob.hex,
+                    author: $0.author.hex,
+                    title: $0.proposal.title,
+                    parts: $0.proposal.parts.map(\.hex),
+                    manifestValid: state.manifestIsValid($0.proposal)
+                )
+            }
+        )
     }
 }

@@ -13,7 +13,7 @@ final class DemoCluster: @unchecked Sendable {
         let key: SigningKey
         let directory: DataDirectory
         let process: Process
-        let client: APIClient
+        let client: NodeClient
         let api: String
     }
 
@@ -85,7 +85,7 @@ final class DemoCluster: @unchecked Sendable {
         let address = try await Self.waitForFile(directory.apiAddressPath, process: process, log: log)
         _ = try await Self.waitForFile(directory.meshAddressPath, process: process, log: log)
         let api = "http://" + address
-        let client = try APIClient(api: api, token: try directory.loadToken(), data: DataOption(), needsToken: true)
+        let client = try NodeClient(api: api, token: try directory.loadToken(), data: DataOption(), needsToken: true)
         let member = Member(index: index, key: key, directory: directory, process: process, client: client, api: api)
         nodes.append(member)
         return member

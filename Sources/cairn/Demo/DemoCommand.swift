@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAPI
 import CairnCore
 import CairnQuorum
 import Foundation
@@ -116,8 +117,8 @@ struct DemoRun {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for member in members {
                 group.addTask {
-                    let body = try JSONEncoder().encode(["height": String(height), "block": block.hex])
-                    _ = try await member.client.send("POST", "/v1/quorum/signatures", body: body)
+                    let request = Components.Schemas.SignRequest(height: String(height), block: block.hex)
+                    _ = try await member.client.call { try await $0.signQuorumBlock(body: .json(request)).created }
                 }
             }
             try await group.waitForAll()
@@ -153,7 +154,7 @@ struct DemoRun {
     }
 
     private func post(_ blob: SignedBlob, to node: DemoCluster.Member) async throws {
-        _ = try await node.client.send("POST", "/v1/blobs/signed", body: Data(blob.encoding))
+        try await node.client.postSigned(blob)
     }
 
     /// Polls every node concurrently until `observe` says it is done, noting each first observation (by kind) on the
@@ -224,20 +225,11 @@ struct DemoRun {
     }
 
     private func status(_ node: DemoCluster.Member) async throws -> DemoStatus {
-        let answer = try await node.client.send("GET", "/v1/quorum")
-        guard let status = try? JSONDecoder().decode(DemoStatus.self, from: answer) else {
-            throw CLIError("node \(node.index) answered GET /v1/quorum with unexpected JSON")
-        }
-        return status
+        DemoStatus(status: try await node.client.call { try await $0.getQuorum().ok.body.json })
     }
 
     private func peerCount(_ node: DemoCluster.Member) async throws -> Int {
-        struct Peers: Decodable {
-            struct Peer: Decodable {}
-            let peers: [Peer]
-        }
-        let answer = try await node.client.send("GET", "/v1/peers")
-        return (try? JSONDecoder().decode(Peers.self, from: answer))?.peers.count ?? 0
+        (try? await node.client.call { try await $0.getPeers().ok.body.json })?.peers.count ?? 0
     }
 
     // MARK: Data
@@ -275,35 +267,14 @@ struct DemoRun {
 }
 
 /// The part of `GET /v1/quorum` the demo reads.
-struct DemoStatus: Decodable {
-    struct Epoch: Decodable {
-        let epoch: String
-        let start: String
-        let members: [String]
-    }
+struct DemoStatus {
+    /// The node's `GET /v1/quorum` answer.
+    let status: Components.Schemas.QuorumStatus
 
-    struct Equivocation: Decodable {
-        let evidence: String
-        let author: String
-    }
-
-    let epoch: Epoch
-    let lastDecidedHeight: UInt64
-    let equivocations: [Equivocation]
-
+    var epoch: Components.Schemas.QuorumEpoch { status.epoch }
+    var equivocations: [Components.Schemas.QuorumEquivocation] { status.equivocations }
+    var lastDecidedHeight: UInt64 { UInt64(status.lastDecidedHeight) ?? 0 }
     var epochNumber: UInt64 { UInt64(epoch.epoch) ?? 0 }
-
-    enum CodingKeys: String, CodingKey {
-        case epoch, lastDecidedHeight, equivocations
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        epoch = try container.decode(Epoch.self, forKey: .epoch)
-        let height = try container.decode(String.self, forKey: .lastDecidedHeight)
-        lastDecidedHeight = UInt64(height) ?? 0
-        equivocations = try container.decode([Equivocation].self, forKey: .equivocations)
-    }
 }
 
 /// What happened when, in milliseconds from the second half of the double sign.

@@ -100,7 +100,7 @@ struct Watch: AsyncParsableCommand {
     private func normalisedNodes() throws -> [String] {
         var nodes: [String] = []
         for api in apis.isEmpty ? ["http://127.0.0.1:7701"] : apis {
-            let url = try APIClient.url(api)
+            let url = try NodeClient.url(api)
             guard url.query == nil, url.fragment == nil else {
                 throw CLIError("--api must be a node's base URL without a query or fragment, got \"\(api)\"")
             }
