@@ -524,7 +524,14 @@ extension Replica {
             case .evidence(let bytes):
                 guard let key = upKey(of: id) else { return }
                 admitEvidence(bytes, from: key, now: now, into: &actions)
-            case .blob, .have, .want, .idontwant:
+            case .have(let ids):
+                guard let key = upKey(of: id) else { return }
+                // A peer announces what reconciliation found this node lacks: ids its store refused are not asked for.
+                let wanted = ids.filter { !sync.refused.contains($0) }
+                counters.syncRefusedSkipped += ids.count - wanted.count
+                guard !wanted.isEmpty else { return }
+                perform(gossip.receive(.have(wanted), from: key, now: now), now: now, into: &actions)
+            case .blob, .want, .idontwant:
                 guard let key = upKey(of: id) else { return }
                 perform(gossip.receive(message, from: key, now: now), now: now, into: &actions)
             case .syncRequest, .syncResponse:

@@ -27,7 +27,8 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public internal(set) var commitFailures = 0
     /// Verified blobs the store refused by this node's policy (its quota).
     public internal(set) var storeRefusals = 0
-    /// Missing ids reconciliation found that were not fetched because this node's store refused them before.
+    /// Ids reconciliation found missing, or a peer announced, that were not fetched because this node's store refused
+    /// them before.
     public internal(set) var syncRefusedSkipped = 0
     /// Reconciliation rounds this node initiated.
     public internal(set) var syncRoundsStarted = 0
