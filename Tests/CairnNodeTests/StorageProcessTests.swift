@@ -110,6 +110,45 @@ import Testing
         }
     }
 
+    /// Past the process's file-size limit (`prlimit --fsize`, no root needed) a write fails with EFBIG: 507
+    /// `storage_full`, not the SIGXFSZ that used to end the node; reads go on, and writes resume once the limit is
+    /// raised on the running process.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit"))
+    func fileSizeLimitFailsWritesWith507AndWritesResumeWhenRaised() async throws {
+        try await withTemporaryDirectory { data in
+            let limit = 2 * 1024 * 1024
+            let node = try NodeProcess(data: data, launcher: ["/usr/bin/prlimit", "--fsize=\(limit):unlimited", "--"])
+            defer { node.stop(signal: SIGKILL) }
+            guard let api = await node.waitForAPI() else {
+                Issue.record("node did not start: \(node.log)")
+                return
+            }
+            let token = try String(contentsOfFile: data + "/api.token", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            var acknowledged: [(id: String, payload: Data)] = []
+            var refusal: (status: Int, body: [String: Any])?
+            for index in 0..<100 {
+                let payload = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ index) })
+                let answer = try await Self.post(payload, api: api, token: token)
+                guard answer.status == 201, let id = answer.body["id"] as? String else {
+                    refusal = answer
+                    break
+                }
+                acknowledged.append((id, payload))
+            }
+            let full = try #require(refusal, "a 2 MiB file-size limit took 10 MB")
+            #expect(full.status == 507, "\(full.body)")
+            #expect(full.body["error"] as? String == "storage_full")
+            #expect(node.process.isRunning, "the node died: \(node.log)")
+            for blob in acknowledged {
+                #expect(try await Self.payload(blob.id, api: api) == blob.payload)
+            }
+            #expect(Self.mount(["--pid", "\(node.pid)", "--fsize=unlimited:unlimited"], command: "/usr/bin/prlimit"))
+            let resumed = try await Self.post(Data(repeating: 0x42, count: 100_000), api: api, token: token)
+            #expect(resumed.status == 201, "\(resumed.body)")
+        }
+    }
+
     /// Node 1 stores at most 2 blobs per author; node 0 has no such bound. Of an author's 3 blobs posted to node 0,
     /// node 1 stores the first 2 and refuses the third without penalising node 0, remembers the refusal, and its
     /// reconciliation rounds do not fetch the blob again. Posted to node 1 directly, it is a 403 `quota_exceeded`.
@@ -177,7 +216,7 @@ import Testing
 
     // MARK: Helpers
 
-    /// Runs `mount` (or `command`) with `arguments`; `true` when it exits 0.
+    /// Runs `mount` (or `command`: `umount`, `prlimit`) with `arguments`; `true` when it exits 0.
     static func mount(_ arguments: [String], command: String = "/usr/bin/mount") -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command)
