@@ -9,8 +9,8 @@ import Testing
 /// Storage faults and quotas on real `cairn node` processes: a truncated database, a full disk, a peer's blobs
 /// beyond this node's quota.
 @Suite(.serialized) struct StorageProcessTests {
-    /// A `data.mdb` shorter than its meta page says is refused at start with one line and exit status 1, not mapped
-    /// (reading past its end was a SIGBUS).
+    /// A `data.mdb` shorter than its meta page says is refused at start with one line and exit status 1, not mapped.
+    /// Before, the node started on it and served until a read reached a page past the end (a SIGBUS).
     @Test func truncatedDatabaseIsRefusedWithOneLine() async throws {
         try await withTemporaryDirectory { data in
             let node = try NodeProcess(data: data)
@@ -33,14 +33,18 @@ import Testing
             try handle.truncate(atOffset: UInt64(size / 3))
             try handle.close()
 
-            let result = try NodeProcess.run([
-                "node", "--data", data, "--api", "127.0.0.1:0", "--listen", "127.0.0.1:0",
-            ])
-            #expect(result.status == 1, "the node ran on a truncated database: \(result.stderr)")
-            let lines = result.stderr.split(separator: "\n")
-            #expect(lines.count == 1, "expected one line, got: \(result.stderr)")
-            #expect(result.stderr.contains("truncated"))
-            #expect(result.stderr.contains("fileBytes: \(size / 3)"))
+            // Before the check the node started on it: wait for the exit with a deadline, never for ever.
+            let refused = try NodeProcess(data: data)
+            defer { refused.stop(signal: SIGKILL) }
+            let exited = await eventually(timeout: .seconds(30)) { !refused.process.isRunning }
+            #expect(exited, "the node still runs on a truncated database: \(refused.log)")
+            guard exited else { return }
+            #expect(refused.process.terminationReason == .exit)
+            #expect(refused.process.terminationStatus == 1, "\(refused.log)")
+            let lines = refused.log.split(separator: "\n")
+            #expect(lines.count == 1, "expected one line, got: \(refused.log)")
+            #expect(refused.log.contains("truncated"))
+            #expect(refused.log.contains("fileBytes: \(size / 3)"))
         }
     }
 
