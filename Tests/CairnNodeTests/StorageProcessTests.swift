@@ -218,6 +218,46 @@ import Testing
         }
     }
 
+    /// With a genesis, its stake table's keys are exempt from the quota (a static list read from the file): a stake
+    /// holder's second blob is stored where another key's second blob is refused.
+    @Test func genesisStakeKeysAreExemptFromTheQuota() async throws {
+        try await withTemporaryDirectory { root in
+            let cluster = MeshCluster(root: root)
+            defer { cluster.stopAll() }
+            try await cluster.start(config: GenesisProcessTests.demoConfiguration + "[storage]\nauthor_max_blobs = 1\n")
+            let token = try String(contentsOfFile: cluster.nodes[0].data + "/api.token", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            // Seed 0x01…01 holds stake in Config/genesis.toml; 0x42…42 does not.
+            for (key, secondStatus) in [(testKey(1), 201), (testKey(0x42), 403)] {
+                let first = try SignedBlob.sign(
+                    key: key,
+                    channel: ChannelName("notes"),
+                    seq: 1,
+                    prev: .zero,
+                    timestamp: 1_700_000_000_000,
+                    payload: Array("first".utf8)
+                )
+                let second = try SignedBlob.sign(
+                    key: key,
+                    channel: ChannelName("notes"),
+                    seq: 2,
+                    prev: first.id,
+                    timestamp: 1_700_000_000_001,
+                    payload: Array("second".utf8)
+                )
+                for (blob, status) in [(first, 201), (second, secondStatus)] {
+                    let answer = try await Self.post(
+                        Data(blob.encoding),
+                        api: cluster.apis[0],
+                        token: token,
+                        path: "/v1/blobs/signed"
+                    )
+                    #expect(answer.status == status, "\(answer.body)")
+                }
+            }
+        }
+    }
+
     // MARK: Helpers
 
     /// Runs `mount` (or `command`: `umount`, `prlimit`) with `arguments`; `true` when it exits 0.
