@@ -69,18 +69,7 @@ import Testing
             }
             let token = try String(contentsOfFile: data + "/api.token", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            var acknowledged: [(id: String, payload: Data)] = []
-            var full: (status: Int, body: [String: Any])?
-            for index in 0..<100 {
-                let payload = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
-                let answer = try await Self.post(payload, api: api, token: token)
-                if answer.status == 201, let id = answer.body["id"] as? String {
-                    acknowledged.append((id, payload))
-                } else {
-                    full = answer
-                    break
-                }
-            }
+            let (acknowledged, full) = try await Self.fillUntilRefused(api: api, token: token)
             let refusal = try #require(full, "a 2 MiB disk took 10 MB")
             #expect(refusal.status == 507, "\(refusal.body)")
             #expect(refusal.body["error"] as? String == "storage_full")
@@ -129,17 +118,7 @@ import Testing
             }
             let token = try String(contentsOfFile: data + "/api.token", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            var acknowledged: [(id: String, payload: Data)] = []
-            var refusal: (status: Int, body: [String: Any])?
-            for index in 0..<100 {
-                let payload = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ index) })
-                let answer = try await Self.post(payload, api: api, token: token)
-                guard answer.status == 201, let id = answer.body["id"] as? String else {
-                    refusal = answer
-                    break
-                }
-                acknowledged.append((id, payload))
-            }
+            let (acknowledged, refusal) = try await Self.fillUntilRefused(api: api, token: token)
             let full = try #require(refusal, "a 2 MiB file-size limit took 10 MB")
             #expect(full.status == 507, "\(full.body)")
             #expect(full.body["error"] as? String == "storage_full")
@@ -259,6 +238,22 @@ import Testing
     }
 
     // MARK: Helpers
+
+    /// Publishes distinct 100 kB payloads until one is not stored (at most 100): the acknowledged ones, and the
+    /// answer that refused one, if any.
+    static func fillUntilRefused(
+        api: String,
+        token: String
+    ) async throws -> ([(id: String, payload: Data)], (status: Int, body: [String: Any])?) {
+        var acknowledged: [(id: String, payload: Data)] = []
+        for index in 0..<100 {
+            let payload = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+            let answer = try await post(payload, api: api, token: token)
+            guard answer.status == 201, let id = answer.body["id"] as? String else { return (acknowledged, answer) }
+            acknowledged.append((id, payload))
+        }
+        return (acknowledged, nil)
+    }
 
     /// Runs `mount` (or `command`: `umount`, `prlimit`) with `arguments`; `true` when it exits 0.
     static func mount(_ arguments: [String], command: String = "/usr/bin/mount") -> Bool {
