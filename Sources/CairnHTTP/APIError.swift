@@ -29,6 +29,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         )
     }
 
+    /// 507: the node has no room to store the request's data.
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+
     static func badRequest(_ error: String, _ detail: String) -> APIError { APIError(.badRequest, error, detail) }
 
     static func notFound(_ detail: String) -> APIError { APIError(.notFound, "not_found", detail) }
@@ -57,13 +60,22 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
         }
     }
 
-    /// Maps a node error to its status: 400/413 for bad input, 503 when busy or stopping, 500 otherwise.
+    /// Maps a node error to its status: 400/413 for bad input, 403 beyond the node's quota, 503 when busy or stopping,
+    /// 507 when the disk is full, 500 otherwise.
     init(_ error: NodeError) {
         switch error {
         case .invalid(let core): self.init(core)
         case .shuttingDown: self.init(.serviceUnavailable, "shutting_down", "the node is shutting down")
         case .refused(let owner, let reason):
             self.init(.badRequest, "refused_payload", "\(owner) refuses this payload on its channel: \(reason)")
+        case .quotaExceeded(let refusal):
+            self.init(.forbidden, "quota_exceeded", "this node does not store the blob: \(refusal)")
+        case .store(.storageFull(_, _, let message)):
+            self.init(
+                Self.insufficientStorage,
+                "storage_full",
+                "the node's disk is full (\(message)); nothing was stored"
+            )
         case .store(.tooManyPending(let limit)):
             self.init(.serviceUnavailable, "busy", "more than \(limit) writes are queued; retry later")
         case .store(.closed): self.init(.serviceUnavailable, "shutting_down", "the store is closed")

@@ -196,13 +196,19 @@ public actor Node {
             }
         }
         guard !signed.isEmpty else { return }
+        let results: [PutResult]
         do {
-            _ = try await store.put(signed.map(\.blob))
+            results = try await store.put(signed.map(\.blob))
         } catch {
             for item in signed { item.continuation.resume(returning: .failure(.store(error))) }
             return
         }
-        for item in signed {
+        // Once one blob of the batch is refused, the store refuses the rest of it too: no gap in the chain.
+        for (item, result) in zip(signed, results) {
+            if case .refused(let refusal) = result.outcome {
+                item.continuation.resume(returning: .failure(.quotaExceeded(refusal)))
+                continue
+            }
             mesh?.publish(item.blob)
             item.continuation.resume(returning: .success(item.blob))
         }
@@ -216,7 +222,7 @@ public actor Node {
     /// Runs on the caller's thread, not the loop: the store is thread-safe, and only the announcement to the mesh
     /// is handed to the loop (without waiting for it), so ingest through HTTP costs no hop onto the loop.
     /// - Returns: whether it was new, and any evidence it completed, once committed.
-    /// - Throws: `NodeError`.
+    /// - Throws: `NodeError`; `.quotaExceeded` when the store's quota refuses it.
     public nonisolated func ingest(_ blob: SignedBlob) async throws(NodeError) -> PutResult {
         guard !isShuttingDown else { throw .shuttingDown }
         guard blob.payload.count <= configuration.maxBlobBytes else {
@@ -229,6 +235,7 @@ public actor Node {
         } catch {
             throw .store(error)
         }
+        if case .refused(let refusal) = result.outcome { throw .quotaExceeded(refusal) }
         if result.outcome == .stored || !result.evidence.isEmpty {
             loop.execute { [weak self] in
                 self?.assumeIsolated { node in

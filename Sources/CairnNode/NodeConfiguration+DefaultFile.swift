@@ -35,6 +35,16 @@ extension NodeConfiguration {
         # max_pending_writes = 100000
         # fsync every commit. Setting this to false can lose acknowledged blobs on power loss; benchmarks only.
         # durable = true
+        # This node's quota: the most payload bytes and blobs it stores per author, and the most payload bytes in all
+        # (keys are free, so the per-author bounds alone bound nothing). 0 means no bound. Beyond them the node refuses
+        # new blobs (HTTP 403 quota_exceeded; from a peer: not stored, the peer not penalised). A node's own policy: a
+        # blob refused here is still held by the nodes that accepted it. Evidence is always kept.
+        # author_max_bytes = 1073741824
+        # author_max_blobs = 1000000
+        # max_bytes = 68719476736
+        # Authors never refused (hex public keys). `cairn node` adds the node's own key and, with a genesis file, every
+        # key of its stake table (a static list, not the current quorum).
+        # quota_exempt = []
 
         [events]
         # Events the event log keeps (blob, evidence, peer and plug-in events, for GET /v1/events and cairn watch).
@@ -90,6 +100,8 @@ extension NodeConfiguration {
         # ready_timeout_ms = 10000
         # Missing blobs fetched at once (want requests in flight).
         # max_fetches_in_flight = 256
+        # Blobs the quota refused, remembered so that reconciliation does not fetch them again (oldest forgotten first).
+        # max_refused = 65536
 
         [log]
         # trace, debug, info, notice, warning, error or critical.

@@ -26,6 +26,20 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var maxPendingWrites = 100_000
     /// Whether every commit is fsync'd. Turn off only for benchmarks.
     public var durable = true
+    /// What the store holds per author and in total (`storage.author_max_bytes`, `storage.author_max_blobs`,
+    /// `storage.max_bytes`, `storage.quota_exempt`); `cairn node` adds the genesis stake table's keys and the node's
+    /// own key to the exempt authors.
+    public var quota = StoreQuota(
+        authorMaxBytes: NodeConfiguration.defaultAuthorMaxBytes,
+        authorMaxBlobs: NodeConfiguration.defaultAuthorMaxBlobs,
+        maxBytes: NodeConfiguration.defaultMaxStoredBytes
+    )
+    /// The default `storage.author_max_bytes`: 1 GiB of payload per author.
+    public static let defaultAuthorMaxBytes: UInt64 = 1 << 30
+    /// The default `storage.author_max_blobs`.
+    public static let defaultAuthorMaxBlobs: UInt64 = 1_000_000
+    /// The default `storage.max_bytes`: 64 GiB of payload in all.
+    public static let defaultMaxStoredBytes: UInt64 = 64 << 30
     /// The most events the event log keeps (`events.retention`); older ones are dropped, and an SSE client that
     /// resumes from before the oldest kept is told it fell behind.
     public var maxRetainedEvents = StoreConfiguration.defaultMaxRetainedEvents
@@ -158,6 +172,7 @@ public struct NodeConfiguration: Equatable, Sendable {
                 maxPendingWrites = try Self.range(value, 1...10_000_000, key: "storage.max_pending_writes")
             }
             if let value = storage.durable { durable = value }
+            try applyQuota(storage)
         }
         if let events = file.events, let value = events.retention {
             maxRetainedEvents = try Self.range(value, 1...1_000_000_000, key: "events.retention")
@@ -174,6 +189,37 @@ public struct NodeConfiguration: Equatable, Sendable {
                 )
             }
             logLevel = value
+        }
+    }
+
+    /// `storage.author_max_bytes`, `storage.author_max_blobs`, `storage.max_bytes` (0: no bound) and
+    /// `storage.quota_exempt` (hex public keys).
+    private mutating func applyQuota(_ storage: ConfigFile.Storage) throws(ConfigError) {
+        func bound(_ value: Int?, key: String) throws(ConfigError) -> UInt64?? {
+            guard let value else { return .none }
+            let checked = try Self.range(value, 0...Int.max, key: key)
+            return .some(checked == 0 ? nil : UInt64(checked))
+        }
+        if let value = try bound(storage.author_max_bytes, key: "storage.author_max_bytes") {
+            quota.authorMaxBytes = value
+        }
+        if let value = try bound(storage.author_max_blobs, key: "storage.author_max_blobs") {
+            quota.authorMaxBlobs = value
+        }
+        if let value = try bound(storage.max_bytes, key: "storage.max_bytes") { quota.maxBytes = value }
+        if let values = storage.quota_exempt {
+            var keys: Set<PublicKey> = []
+            for text in values {
+                guard let key = PublicKey(hex: text) else {
+                    throw .invalidValue(
+                        key: "storage.quota_exempt",
+                        value: "\"\(text)\"",
+                        reason: "expected a public key of 64 hexadecimal characters"
+                    )
+                }
+                keys.insert(key)
+            }
+            quota.exemptAuthors = keys
         }
     }
 
@@ -271,6 +317,9 @@ public struct NodeConfiguration: Equatable, Sendable {
         if let value = section.max_fetches_in_flight {
             sync.maxFetchesInFlight = try Self.range(value, 1...100_000, key: "sync.max_fetches_in_flight")
         }
+        if let value = section.max_refused {
+            sync.maxRefused = try Self.range(value, 1...10_000_000, key: "sync.max_refused")
+        }
     }
 
     /// The log levels `log.level` accepts.
@@ -347,6 +396,10 @@ struct ConfigFile: Decodable {
         var commit_batch_max: Int?
         var max_pending_writes: Int?
         var durable: Bool?
+        var author_max_bytes: Int?
+        var author_max_blobs: Int?
+        var max_bytes: Int?
+        var quota_exempt: [String]?
     }
     struct Log: Decodable {
         var level: String?
@@ -380,6 +433,7 @@ struct ConfigFile: Decodable {
         var frame_limit_bytes: Int?
         var ready_timeout_ms: Int?
         var max_fetches_in_flight: Int?
+        var max_refused: Int?
     }
     var node: Node?
     var gossip: Gossip?

@@ -11,4 +11,7 @@ public enum NodeError: Error, Equatable, Sendable {
     case shuttingDown
     /// The component that owns the blob's channel refuses its payload (`ChannelRules`).
     case refused(owner: String, reason: String)
+    /// The store's quota (`[storage]` author and total bounds) refuses the blob: this node's policy, not the
+    /// protocol's; nothing was stored.
+    case quotaExceeded(QuotaRefusal)
 }

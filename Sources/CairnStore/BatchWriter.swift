@@ -11,6 +11,8 @@ struct BatchWriter: Sendable {
     let maxPeerRecords: Int
     /// The most events the log keeps (at least 1).
     let maxRetainedEvents: UInt64
+    /// What the store holds per author and in total.
+    let quota: StoreQuota
 
     /// The oldest events beyond `maxRetainedEvents` one commit drops, besides as many as it appended: a log longer
     /// than the bound (the bound was lowered) shrinks by this much per commit, not all at once.
@@ -32,12 +34,14 @@ struct BatchWriter: Sendable {
         var evictedPeers = 0
         /// Events dropped from the front of the log beyond `maxRetainedEvents`.
         var droppedEvents = 0
+        /// Blobs the quota refused.
+        var refusals: [QuotaRefusal] = []
     }
 
     /// Writes every request in one transaction and commits it.
     func write(_ batch: [WriteRequest]) throws(StoreError) -> Outcome {
         try environment.write { (txn) throws(StoreError) -> Outcome in
-            var state = try TransactionState(txn: txn, databases: databases)
+            var state = try TransactionState(txn: txn, databases: databases, quota: quota)
             let peerBook = PeerBookWriter(txn: txn, databases: databases, maxPeerRecords: maxPeerRecords)
             var outcome = Outcome()
             for request in batch {
@@ -46,7 +50,7 @@ struct BatchWriter: Sendable {
                     var results: [PutResult] = []
                     results.reserveCapacity(blobs.count)
                     for blob in blobs {
-                        results.append(try state.store(blob, into: &outcome))
+                        results.append(try state.store(blob, enforcingQuota: true, into: &outcome))
                     }
                     outcome.results.append(.blobs(results))
                 case .evidence(let records, _):
@@ -80,10 +84,16 @@ private struct TransactionState {
     var blobCount: UInt64
     var payloadBytes: UInt64
     var evidenceCount: UInt64
+    let quota: StoreQuota
+    /// The usage of every author this transaction stored a blob of (or checked), written with the counters.
+    var authorUsage: [PublicKey: AuthorUsage] = [:]
+    /// Authors with a blob the quota refused in this transaction: their later blobs in it are refused too.
+    var refusedAuthors: Set<PublicKey> = []
 
-    init(txn: LMDBTransaction, databases: StoreDatabases) throws(StoreError) {
+    init(txn: LMDBTransaction, databases: StoreDatabases, quota: StoreQuota) throws(StoreError) {
         self.txn = txn
         self.databases = databases
+        self.quota = quota
         reconciliation = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
         nextEventSeq = try Self.lastEventSeq(txn, databases) + 1
         blobCount = try Self.counter(txn, databases, Keys.blobCountKey)
@@ -91,14 +101,27 @@ private struct TransactionState {
         evidenceCount = try Self.counter(txn, databases, Keys.evidenceCountKey)
     }
 
-    /// Stores one blob unless its id is already there, links what it completes (appending a `blob` event for each blob
-    /// that became linked, a `chain` event for each new prev mismatch) and records fork evidence against every other
-    /// id in its slot.
-    mutating func store(_ blob: SignedBlob, into outcome: inout BatchWriter.Outcome) throws(StoreError) -> PutResult {
+    /// Stores one blob unless its id is already there or (with `enforcingQuota`) the quota refuses it, links what it
+    /// completes (appending a `blob` event for each blob that became linked, a `chain` event for each new prev
+    /// mismatch) and records fork evidence against every other id in its slot.
+    mutating func store(
+        _ blob: SignedBlob,
+        enforcingQuota: Bool,
+        into outcome: inout BatchWriter.Outcome
+    ) throws(StoreError) -> PutResult {
         let id = blob.id
+        var usage = try usage(of: blob.author)
+        if enforcingQuota, let refusal = try refusal(of: blob, usage: usage) {
+            guard try txn.get(databases.blobs, id.bytes) == nil else { return PutResult(id: id, outcome: .duplicate) }
+            refusedAuthors.insert(blob.author)
+            outcome.refusals.append(refusal)
+            return PutResult(id: id, outcome: .refused(refusal))
+        }
         guard try txn.put(databases.blobs, id.bytes, blob.encoding, flags: MDB_NOOVERWRITE) else {
             return PutResult(id: id, outcome: .duplicate)
         }
+        usage.add(payloadBytes: blob.payload.count)
+        authorUsage[blob.author] = usage
         let slotKey = Keys.slot(author: blob.author, name: blob.channel, seq: blob.seq)
         let others = try idsInSlot(slotKey)
         try txn.put(databases.slots, slotKey, id.bytes, flags: MDB_NODUPDATA)
@@ -140,8 +163,9 @@ private struct TransactionState {
         -> [EvidenceID]
     {
         var recorded: [EvidenceID] = []
+        // Evidence is kept whatever the quota: a conflict is never dropped.
         for blob in [evidence.first, evidence.second] {
-            recorded += try store(blob, into: &outcome).evidence
+            recorded += try store(blob, enforcingQuota: false, into: &outcome).evidence
         }
         // Channel-fork evidence was recorded by the second put, if it was new.
         if try insert(evidence, into: &outcome) { recorded.append(evidence.id) }
@@ -204,7 +228,30 @@ private struct TransactionState {
         outcome.droppedEvents += doomed.count
     }
 
+    /// Why the quota refuses `blob` from an author whose stored blobs are `usage`, or `nil`.
+    private func refusal(of blob: SignedBlob, usage: AuthorUsage) throws(StoreError) -> QuotaRefusal? {
+        guard !quota.exemptAuthors.contains(blob.author) else { return nil }
+        if refusedAuthors.contains(blob.author) { return .authorRefusedEarlier }
+        return quota.refusal(
+            author: blob.author,
+            payloadBytes: blob.payload.count,
+            usage: usage,
+            totalBytes: payloadBytes
+        )
+    }
+
+    /// The author's usage as this transaction sees it.
+    private func usage(of author: PublicKey) throws(StoreError) -> AuthorUsage {
+        if let usage = authorUsage[author] { return usage }
+        guard let bytes = try txn.get(databases.authors, author.bytes) else { return AuthorUsage() }
+        guard let usage = AuthorUsage(encoding: bytes) else {
+            throw .corrupt(path: txn.path, reason: "usage of author \(author.hex) of \(bytes.count) bytes")
+        }
+        return usage
+    }
+
     mutating func saveCounters() throws(StoreError) {
+        for (author, usage) in authorUsage { try txn.put(databases.authors, author.bytes, usage.encoding) }
         try reconciliation.saveHeader()
         try txn.put(databases.counters, Keys.blobCountKey, Keys.uint64(blobCount))
         try txn.put(databases.counters, Keys.payloadBytesKey, Keys.uint64(payloadBytes))

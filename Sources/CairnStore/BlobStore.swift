@@ -12,8 +12,8 @@ import Logging
 public final class BlobStore: Sendable {
     /// The schema version this build reads and writes.
     /// Schema 2 added the reconciliation index, schema 3 the chain index (which blobs are linked into their
-    /// channel); an older store is upgraded when opened.
-    public static let schemaVersion: UInt32 = 3
+    /// channel), schema 4 the per-author usage the quota checks; an older store is upgraded when opened.
+    public static let schemaVersion: UInt32 = 4
 
     /// The configuration the store was opened with.
     public let configuration: StoreConfiguration
@@ -48,7 +48,8 @@ public final class BlobStore: Sendable {
                 environment: environment,
                 databases: databases,
                 maxPeerRecords: max(0, configuration.maxPeerRecords),
-                maxRetainedEvents: UInt64(max(1, configuration.maxRetainedEvents))
+                maxRetainedEvents: UInt64(max(1, configuration.maxRetainedEvents)),
+                quota: configuration.quota
             ),
             maxBatchUnits: configuration.maxBatchBlobs,
             metrics: StoreMetrics(),

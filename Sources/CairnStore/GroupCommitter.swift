@@ -17,6 +17,8 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
     private var observer: (@Sendable (StoreCommit) -> Void)?
     private var isStarted = false
     private var isFinished = false
+    /// Whether the last transaction failed for want of room; only the writer thread touches it.
+    private var isStorageFull = false
 
     init(queue: WriteQueue, writer: BatchWriter, maxBatchUnits: Int, metrics: StoreMetrics, logger: Logger) {
         self.queue = queue
@@ -72,9 +74,25 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
         do {
             outcome = try writeGrowingMap(batch)
         } catch {
-            logger.error("write batch failed", metadata: ["requests": "\(batch.count)", "error": "\(error)"])
+            if case .storageFull = error {
+                storageFull(error)
+            } else {
+                logger.error("write batch failed", metadata: ["requests": "\(batch.count)", "error": "\(error)"])
+            }
             for request in batch { request.fail(error) }
             return
+        }
+        if isStorageFull {
+            isStorageFull = false
+            metrics.storageFullNow.record(0)
+            logger.notice("storage has room again: writes resumed")
+        }
+        if !outcome.refusals.isEmpty {
+            metrics.recordRefusals(outcome.refusals)
+            logger.info(
+                "refused blobs beyond the quota",
+                metadata: ["count": "\(outcome.refusals.count)", "reason": "\(outcome.refusals[0])"]
+            )
         }
         let elapsed = clock.now - start
         let (seconds, attoseconds) = elapsed.components
@@ -110,14 +128,31 @@ final class GroupCommitter: @unchecked Sendable {  // `observer` and `isFinished
         }
     }
 
-    /// Writes the batch; on `MDB_MAP_FULL` the aborted transaction is retried with a doubled map.
+    /// A transaction failed for want of room: counted every time, logged once until a commit succeeds again (the log
+    /// may live on the same full disk).
+    private func storageFull(_ error: StoreError) {
+        metrics.storageFull.increment()
+        guard !isStorageFull else { return }
+        isStorageFull = true
+        metrics.storageFullNow.record(1)
+        logger.error(
+            "storage full: writes fail (HTTP 507) until there is room again; reads go on",
+            metadata: ["error": "\(error)"]
+        )
+    }
+
+    /// Writes the batch; on `MDB_MAP_FULL` the aborted transaction is retried with a doubled map, up to
+    /// `maxMapGrowsPerBatch` times, after which the map full is `.storageFull`.
     private func writeGrowingMap(_ batch: [WriteRequest]) throws(StoreError) -> BatchWriter.Outcome {
         var grows = 0
         while true {
             do throws(StoreError) {
                 return try writer.write(batch)
             } catch {
-                guard case .lmdb(_, MDB_MAP_FULL, _) = error, grows < Self.maxMapGrowsPerBatch else { throw error }
+                guard case .lmdb(let operation, MDB_MAP_FULL, let message) = error else { throw error }
+                guard grows < Self.maxMapGrowsPerBatch else {
+                    throw .storageFull(operation: operation, code: MDB_MAP_FULL, message: message)
+                }
                 grows += 1
                 let size = try writer.environment.growMap()
                 metrics.mapGrows.increment()

@@ -6,6 +6,9 @@ public enum PutOutcome: Sendable, Equatable {
     case stored
     /// A blob with this id was already stored; nothing changed.
     case duplicate
+    /// The store's quota refused the blob (`StoreConfiguration.quota`); nothing changed. A node's own policy: the
+    /// blob is valid, and other nodes may hold it.
+    case refused(QuotaRefusal)
 }
 
 /// The answer to one put, given after the transaction holding it committed.

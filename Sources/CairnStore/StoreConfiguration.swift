@@ -30,6 +30,8 @@ public struct StoreConfiguration: Sendable {
     /// The most events the event log keeps (at least 1): each commit drops the oldest beyond it, at most the events
     /// it appended plus `BatchWriter.extraEventsDroppedPerCommit`, so a lowered bound is reached over several commits.
     public var maxRetainedEvents: Int
+    /// Bounds on what the store holds per author and in total; `.unbounded` by default.
+    public var quota: StoreQuota
 
     /// A configuration for `directory` with every other setting at its default.
     public init(directory: String) {
@@ -41,5 +43,6 @@ public struct StoreConfiguration: Sendable {
         self.durable = true
         self.maxPeerRecords = Self.defaultMaxPeerRecords
         self.maxRetainedEvents = Self.defaultMaxRetainedEvents
+        self.quota = .unbounded
     }
 }

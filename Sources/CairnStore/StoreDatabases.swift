@@ -11,6 +11,8 @@ import Logging
 ///   rank (layout in `ReconciliationIndex`); built from `sync` when a schema-1 store is opened.
 /// - `chain-heights`, `chain-waiting` (`MDB_DUPSORT`), `chain-unlinked` (schema 3): which blobs are linked into
 ///   their channel's chain (layout in `ChainIndex`); built from `slots` when an older store is opened.
+/// - `authors` (schema 4): author → `AuthorUsage` (blobs and payload bytes stored), what the quota checks; built from
+///   `blobs` when an older store is opened.
 /// - `evidence`: evidence id → `Evidence.encoding`.
 /// - `events`: seq (`UInt64` big-endian) → `EventRecord`.
 /// - `counters`: `blobs`, `payload-bytes`, `evidence` → `UInt64` big-endian, updated with the data they count.
@@ -35,14 +37,15 @@ struct StoreDatabases: Sendable {
     let chainHeights: MDB_dbi
     let chainWaiting: MDB_dbi
     let chainUnlinked: MDB_dbi
+    let authors: MDB_dbi
 
-    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 3): schema 1 lacks the reconciliation index,
-    /// schemas 1 and 2 the chain index.
+    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 4): schema 1 lacks the reconciliation index,
+    /// schemas 1 and 2 the chain index, schemas 1 to 3 the per-author usage.
     static let oldestUpgradableSchema: UInt32 = 1
 
     /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one. An older store is
     /// upgraded in the same transaction: the indexes it lacks are built (the reconciliation index below schema 2, the
-    /// chain index below schema 3) and the schema set to `BlobStore.schemaVersion`.
+    /// chain index below schema 3, the per-author usage below schema 4) and the schema set to `BlobStore.schemaVersion`.
     /// - Throws: `.foreignDatabase` when the environment holds data but no Cairn marker, `.unsupportedSchema`
     ///   when the schema is newer than `BlobStore.schemaVersion` or older than `oldestUpgradableSchema`;
     ///   `.lmdb` with `MDB_MAP_FULL` when an upgrade needs a larger map (nothing is changed, grow and call again).
@@ -105,7 +108,8 @@ struct StoreDatabases: Sendable {
                 } else {
                     _ = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
                 }
-                try ChainIndex.rebuild(txn: txn, databases: databases, logger: logger)
+                if schema < 3 { try ChainIndex.rebuild(txn: txn, databases: databases, logger: logger) }
+                try AuthorUsage.rebuild(txn: txn, databases: databases, logger: logger)
                 try txn.put(databases.meta, Keys.schemaKey, Keys.uint32(supportedSchema))
             } else {
                 // Fail at open, not at the first reconciliation, when the index is missing or its header damaged.
@@ -137,7 +141,8 @@ struct StoreDatabases: Sendable {
             reconciliation: try open(ReconciliationIndex.databaseName),
             chainHeights: try open("chain-heights"),
             chainWaiting: try open("chain-waiting", dupSort: true),
-            chainUnlinked: try open("chain-unlinked")
+            chainUnlinked: try open("chain-unlinked"),
+            authors: try open("authors")
         )
     }
 }

@@ -15,6 +15,14 @@ public enum StoreError: Error, Sendable, Equatable {
     /// `record` was given evidence whose encoding does not decode and verify as the same evidence (a blob that does
     /// not verify or is too large, kind 0); nothing of it was stored.
     case invalidEvidence(id: EvidenceID, CoreError)
+    /// `data.mdb` is shorter than its own meta page says (`expectedBytes`: the last page in use, plus one, times the page
+    /// size): it was cut short (a copy that stopped, a full disk during a copy). Refused at open, never mapped, since
+    /// reading a page past the end of a mapped file kills the process with SIGBUS.
+    case truncated(path: String, fileBytes: Int, expectedBytes: Int)
+    /// The disk has no room for the write (`ENOSPC`, `EDQUOT`), the process's file-size limit was reached (`EFBIG`), or
+    /// the map could not grow any further (`MDB_MAP_FULL`). Nothing of the transaction was stored; reads go on, and
+    /// writes succeed again once there is room.
+    case storageFull(operation: String, code: Int32, message: String)
     /// The store was closed.
     case closed
     /// The write queue already holds `limit` blobs.

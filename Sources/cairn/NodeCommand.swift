@@ -47,6 +47,9 @@ struct NodeCommand: AsyncParsableCommand {
     var unsafeAllowDoubleSign = false
 
     func run() async throws {
+        // Past a file-size limit (`ulimit -f`) a write fails with EFBIG, which the store reports as storage full,
+        // instead of the signal ending the node.
+        signal(SIGXFSZ, SIG_IGN)
         let directory = DataDirectory.resolve(data.path)
         var configuration = try loadConfiguration(directory)
         applyFlags(to: &configuration)
@@ -89,6 +92,9 @@ struct NodeCommand: AsyncParsableCommand {
         storeConfiguration.durable = configuration.durable
         storeConfiguration.maxPeerRecords = configuration.peerPolicy.maxKnownAddresses
         storeConfiguration.maxRetainedEvents = configuration.maxRetainedEvents
+        // The node's own key is exempt from its quota, as are the genesis stake table's keys (added with the plug-ins).
+        configuration.quota.exemptAuthors.insert(identity.publicKey)
+        storeConfiguration.quota = configuration.quota
         let store: BlobStore
         do {
             store = try BlobStore(configuration: storeConfiguration, logger: Logger(label: "cairn.store"))
@@ -215,6 +221,8 @@ struct NodeCommand: AsyncParsableCommand {
             )
         }
         configuration.genesisHash = genesis.hash.bytes
+        // A static list: the stake table's keys are exempt from the quota, never "who is a member now".
+        configuration.quota.exemptAuthors.formUnion(genesis.stakeTable.keys)
         let protection: SigningProtection
         do {
             protection = try SigningProtection(path: directory.protectionPath(genesis.hash))

@@ -1,4 +1,5 @@
 import CairnNode
+import CairnStore
 import Foundation
 import Testing
 
@@ -161,5 +162,27 @@ import Testing
         #expect(DataDirectory.resolve("/flag", environment: ["CAIRN_HOME": "/env"]).path == "/flag")
         #expect(DataDirectory.resolve(nil, environment: ["CAIRN_HOME": "/env", "HOME": "/h"]).path == "/env")
         #expect(DataDirectory.resolve(nil, environment: ["HOME": "/h"]).path == "/h/.cairn")
+    }
+
+    @Test func quotaKeysParseAndZeroMeansNoBound() throws {
+        let key = testKey(3).publicKey
+        let config = try NodeConfiguration(
+            toml: """
+                [storage]
+                author_max_bytes = 0
+                author_max_blobs = 5
+                max_bytes = 1000
+                quota_exempt = ["\(key.hex)"]
+                [sync]
+                max_refused = 10
+                """
+        )
+        #expect(
+            config.quota == StoreQuota(authorMaxBytes: nil, authorMaxBlobs: 5, maxBytes: 1000, exemptAuthors: [key])
+        )
+        #expect(config.sync.maxRefused == 10)
+        #expect(NodeConfiguration().quota.authorMaxBlobs == NodeConfiguration.defaultAuthorMaxBlobs)
+        #expect(throws: ConfigError.self) { try NodeConfiguration(toml: "[storage]\nquota_exempt = [\"zz\"]") }
+        #expect(throws: ConfigError.self) { try NodeConfiguration(toml: "[storage]\nmax_bytes = -1") }
     }
 }

@@ -34,15 +34,17 @@ final class NodeProcess: @unchecked Sendable {
         return (process.terminationStatus, stdout, stderr)
     }
 
-    /// Starts `cairn node` on `data` with the API on a free port chosen by the kernel.
-    init(data: String, listen: String = "127.0.0.1:0", extraArguments: [String] = []) throws {
+    /// Starts `cairn node` on `data` with the API on a free port chosen by the kernel; with a `launcher` (a command
+    /// and its arguments, e.g. `prlimit --fsize=N --`), through it.
+    init(data: String, listen: String = "127.0.0.1:0", extraArguments: [String] = [], launcher: [String] = []) throws {
         self.data = data
         logPath = data + "/node.log"
         try? FileManager.default.removeItem(atPath: data + "/api.addr")
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["node", "--data", data, "--api", "127.0.0.1:0", "--listen", listen] + extraArguments
+        let command = launcher + [Self.binary, "node", "--data", data, "--api", "127.0.0.1:0", "--listen", listen]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst()) + extraArguments
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log

@@ -56,6 +56,33 @@ struct ReplicaSyncTests {
         #expect(missed.allSatisfy { pair.b.store[$0.id] != nil })
     }
 
+    /// A blob B's store refused (its quota) is found missing by every round with A, which holds it, and is not fetched
+    /// again; the peer is not penalised, and another missing blob still arrives.
+    @Test func aBlobTheStoreRefusedIsNotFetchedAgainByReconciliation() throws {
+        var pair = try ReplicaPair(seed: 9)
+        let refused = ReplicaFixture.blob(tag: 4001)
+        let missed = ReplicaFixture.blob(tag: 4002)
+        pair.a.keep(refused)
+        pair.a.keep(missed)
+        let actions = pair.b.replica.refusedByStore(refused.id, reason: "quota", now: pair.now)
+        #expect(actions == [.emit(.blobRefused(refused.id, owner: "store quota", reason: "quota"))])
+        let fetchedBefore = pair.b.replica.statistics.syncFetchesRequested
+        let interval = pair.b.replica.configuration.sync.intervalMilliseconds
+        let heartbeat = pair.b.replica.configuration.gossip.heartbeatMilliseconds
+        let deadline = pair.now + 3 * interval + heartbeat
+        while pair.now < deadline {
+            pair.now += heartbeat
+            pair.tick()
+            pair.settle()
+        }
+        #expect(pair.b.store[missed.id] != nil)
+        #expect(pair.b.store[refused.id] == nil)
+        #expect(pair.b.replica.statistics.syncFetchesRequested - fetchedBefore == 1)
+        #expect(pair.b.replica.statistics.syncRefusedSkipped >= 2)
+        #expect(pair.b.replica.statistics.storeRefusals == 1)
+        #expect(pair.b.replica.peers.count == 1)
+    }
+
     @Test func aLoneReplicaBecomesReadyAtTheTimeoutAndSaysSo() {
         var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 1))
         let start = ReplicaFixture.start

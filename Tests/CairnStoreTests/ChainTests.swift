@@ -353,9 +353,13 @@ func expectEventLogKeepsChains(
             let logs = LogRecorder()
             let upgraded = try BlobStore(configuration: configuration, logger: logs.logger)
             defer { upgraded.close() }
-            #expect(try ReconciliationIndexStoreTests.schema(path, open: upgraded) == 3)
+            #expect(try ReconciliationIndexStoreTests.schema(path, open: upgraded) == BlobStore.schemaVersion)
             let model = ChainModel(stored)
-            #expect(logs.messages.contains("upgrading the store's schema directory=\(path) from=2 to=3"))
+            #expect(
+                logs.messages.contains(
+                    "upgrading the store's schema directory=\(path) from=2 to=\(BlobStore.schemaVersion)"
+                )
+            )
             #expect(
                 logs.messages.contains(
                     "built the chain index blobs=\(stored.count) unlinked=\(stored.count - model.linked.count)"

@@ -340,7 +340,11 @@ final class Mesh {
         let store = store
         store.put([blob]) { result in
             mesh.execute { mesh in
-                if !mesh.stopped {
+                if !mesh.stopped, case .success(let results) = result,
+                    case .refused(let refusal) = results.first?.outcome
+                {
+                    mesh.run(mesh.replica.refusedByStore(blob.id, reason: "\(refusal)", now: mesh.clock()))
+                } else if !mesh.stopped {
                     let outcome = result.map { results in
                         (results.first?.evidence ?? []).compactMap { try? store.evidence($0) }
                     }

@@ -37,6 +37,7 @@ struct MeshMetrics {
     let syncHad = Counter(label: "cairn_sync_ids_total", dimensions: [("side", "they_lacked")])
     let syncFetches = Counter(label: "cairn_sync_fetches_total")
     let syncBacklogDropped = Counter(label: "cairn_sync_backlog_dropped_total")
+    let syncRefusedSkipped = Counter(label: "cairn_sync_refused_skipped_total")
 
     /// Adds what the replica counted since `earlier`.
     func record(_ now: ReplicaStatistics, since earlier: ReplicaStatistics) {
@@ -62,6 +63,7 @@ struct MeshMetrics {
         syncHad.increment(by: max(0, now.syncIDsHad - earlier.syncIDsHad))
         syncFetches.increment(by: max(0, now.syncFetchesRequested - earlier.syncFetchesRequested))
         syncBacklogDropped.increment(by: max(0, now.syncBacklogDropped - earlier.syncBacklogDropped))
+        syncRefusedSkipped.increment(by: max(0, now.syncRefusedSkipped - earlier.syncRefusedSkipped))
     }
 
     /// Adds what the gossip router counted since `earlier` and records its current sizes.

@@ -38,7 +38,7 @@ extension Replica {
         /// Verified blobs whose commit is in flight: served to `want`s at once, announced only once committed.
         var uncommitted: [BlobID: SignedBlob] = [:]
         var evidence: EvidenceAdmission
-        var sync = Replica.SyncState()
+        var sync: Replica.SyncState
         var counters = ReplicaStatistics()
 
         /// A replica with no connections; call `start` next.
@@ -94,6 +94,7 @@ extension Replica {
                 maxVerifications: configuration.maxEvidenceVerifications,
                 maxWaitingBytes: configuration.maxWaitingEvidenceBytes
             )
+            sync = Replica.SyncState(maxRefused: configuration.sync.maxRefused)
         }
 
         // MARK: Queries
@@ -288,6 +289,16 @@ extension Replica {
                 actions.append(.emit(.commitFailed(id, detail: failure.detail)))
             }
             return actions
+        }
+
+        /// The result of a `.store` that the store refused by this node's policy (its quota): the blob is not stored,
+        /// and the peer that relayed it is not penalised (it is valid; other nodes' quotas may take it). Its id is
+        /// remembered, in a set of at most `sync.maxRefused`, so that reconciliation does not fetch it again.
+        public mutating func refusedByStore(_ id: BlobID, reason: String, now: UInt64) -> [Action] {
+            uncommitted.removeValue(forKey: id)
+            sync.refused.insert(id)
+            counters.storeRefusals += 1
+            return [.emit(.blobRefused(id, owner: "store quota", reason: reason))]
         }
 
         /// The result of a `.serve`: the encodings found, in any order.
@@ -517,7 +528,14 @@ extension Replica {
             case .evidence(let bytes):
                 guard let key = upKey(of: id) else { return }
                 admitEvidence(bytes, from: key, now: now, into: &actions)
-            case .blob, .have, .want, .idontwant:
+            case .have(let ids):
+                guard let key = upKey(of: id) else { return }
+                // A peer announces what reconciliation found this node lacks: ids its store refused are not asked for.
+                let wanted = ids.filter { !sync.refused.contains($0) }
+                counters.syncRefusedSkipped += ids.count - wanted.count
+                guard !wanted.isEmpty else { return }
+                perform(gossip.receive(.have(wanted), from: key, now: now), now: now, into: &actions)
+            case .blob, .want, .idontwant:
                 guard let key = upKey(of: id) else { return }
                 perform(gossip.receive(message, from: key, now: now), now: now, into: &actions)
             case .syncRequest, .syncResponse:

@@ -18,6 +18,9 @@ extension Replica {
         public var maxBacklog = 100_000
         /// Fetches (`want`s) in flight at most for missing ids found by reconciliation.
         public var maxFetchesInFlight = 256
+        /// Ids the store refused (its quota) remembered at most, so reconciliation does not fetch them again; the
+        /// oldest is forgotten first.
+        public var maxRefused = 65_536
         /// More `syncRequest`s than this from one peer within one heartbeat is spam.
         public var maxRequestsPerHeartbeat = 16
 
@@ -132,6 +135,13 @@ extension Replica {
         var readiness = SyncReadiness.waiting
         var backlog: Deque<Missing> = []
         var requestsThisHeartbeat: [Connection.ID: Int] = [:]
+        /// Ids this node's store refused: peers hold them (quotas are a node's own policy), reconciliation finds them
+        /// missing on every round, and they are not fetched again.
+        var refused: SeenCache<BlobID>
+
+        init(maxRefused: Int) {
+            refused = SeenCache(capacity: maxRefused)
+        }
     }
 }
 
@@ -295,6 +305,10 @@ extension Replica.StateMachine {
 
     private mutating func remember(_ ids: [BlobID], heldBy peer: PublicKey) {
         for id in ids {
+            guard !sync.refused.contains(id) else {
+                counters.syncRefusedSkipped += 1
+                continue
+            }
             guard sync.backlog.count < configuration.sync.maxBacklog else {
                 counters.syncBacklogDropped += 1
                 continue

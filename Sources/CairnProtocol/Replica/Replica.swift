@@ -135,7 +135,9 @@ public enum Replica {
         case evidenceDropped(reason: String)
         /// A blob could not be committed; peers were not told of it.
         case commitFailed(BlobID, detail: String)
-        /// A verified blob the owner of its channel refused: neither stored nor forwarded.
+        /// A verified blob the owner of its channel refused (neither stored nor forwarded), or that the store refused by
+        /// this node's quota (`owner` "store quota": not stored, though it may have been forwarded while its commit
+        /// was in flight).
         case blobRefused(BlobID, owner: String, reason: String)
         /// A reconciliation round this node initiated finished: `messages` sent, ids found on each side only.
         case syncFinished(PublicKey, messages: Int, have: Int, need: Int, milliseconds: UInt64)

@@ -25,6 +25,11 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public internal(set) var refusedBlobs = 0
     /// Blobs whose commit failed.
     public internal(set) var commitFailures = 0
+    /// Verified blobs the store refused by this node's policy (its quota).
+    public internal(set) var storeRefusals = 0
+    /// Ids reconciliation found missing, or a peer announced, that were not fetched because this node's store refused
+    /// them before.
+    public internal(set) var syncRefusedSkipped = 0
     /// Reconciliation rounds this node initiated.
     public internal(set) var syncRoundsStarted = 0
     /// Rounds that ran to the end.
