@@ -85,6 +85,7 @@ final class Mesh {
     /// Listens, arms the flush handles and starts the replica (which dials the bootstrap and remembered peers).
     func start() throws(EventLoopError) {
         precondition(loop.inLoop)
+        raiseDescriptorLimit()
         let listener = try TCPStream(loop: loop.uvLoop)
         guard let address = SocketAddress(numericHost: configuration.listen.host, port: configuration.listen.port)
         else {
@@ -120,6 +121,26 @@ final class Mesh {
             )
         )
         logger.info("mesh listening", metadata: ["address": "\(configuration.listen.host):\(listenPort)"])
+    }
+
+    /// Raises the open-descriptor limit to the hard limit, logs it, and warns when it stays low.
+    private func raiseDescriptorLimit() {
+        switch DescriptorLimit.raiseToHardLimit() {
+        case .success(let limit):
+            let metadata: Logger.Metadata = [
+                "before": "\(limit.before)", "limit": "\(limit.after)", "hard": "\(limit.hard)",
+            ]
+            if limit.isLow {
+                logger.warning(
+                    "open-descriptor limit is low: each peer, pending handshake and API client takes one; raise the hard limit (ulimit -Hn)",
+                    metadata: metadata.merging(["recommended": "\(DescriptorLimit.recommendedMinimum)"]) { $1 }
+                )
+            } else {
+                logger.info("open-descriptor limit raised to the hard limit", metadata: metadata)
+            }
+        case .failure(let error):
+            logger.warning("could not raise the open-descriptor limit", metadata: ["errno": "\(error.code)"])
+        }
     }
 
     /// Says goodbye to every peer, closes the listener and the handles. Idempotent.
