@@ -12,19 +12,7 @@ struct HandshakeSlotTests {
     static let start = ReplicaFixture.start
 
     static func startedNode(_ change: (inout Replica.Configuration) -> Void = { _ in }) -> ReplicaNode {
-        var node = ReplicaNode(Fixture.replica(key: 2, seed: 7, change))
-        node.perform(
-            node.replica.start(
-                listenPort: 7702,
-                localAddresses: [],
-                bootstrap: [],
-                knownAddresses: [],
-                bans: [],
-                now: start
-            ),
-            now: start
-        )
-        return node
+        ReplicaStateMachineTests.startedNode(change)
     }
 
     /// Opens a connection from `host` that never sends a byte.
