@@ -22,6 +22,12 @@ public struct FuzzHandshake: Sendable {
     public let initiatorSession: Session
     /// The responder's session.
     public let responderSession: Session
+    /// An initiator that sent message 1 (a value: each input starts from a copy, saving two key derivations).
+    public let startedInitiator: Handshake.StateMachine
+    /// A responder waiting for message 1.
+    public let startedResponder: Handshake.StateMachine
+    /// A responder that took the genuine message 1 and sent message 2, waiting for message 3.
+    public let responderAfterMessage1: Handshake.StateMachine
 
     /// A fresh initiator, not started.
     public static func initiator() -> Handshake.StateMachine {
@@ -49,8 +55,11 @@ public struct FuzzHandshake: Sendable {
         var initiator = Self.initiator()
         var responder = Self.responder()
         _ = responder.start(now: 0)
+        startedResponder = responder
         let message1 = Self.sent(initiator.start(now: 0))
+        startedInitiator = initiator
         let message2 = Self.sent(responder.receive(message1, now: 0))
+        responderAfterMessage1 = responder
         let initiatorActions = initiator.receive(message2, now: 0)
         let message3 = Self.sent(initiatorActions)
         let responderActions = responder.receive(message3, now: 0)
