@@ -181,5 +181,35 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-    ]
+    ] + fuzzTargets
 )
+
+// libFuzzer targets (Fuzz/, scripts/fuzz, Docs/TESTING.md). In this build each is an ordinary executable that runs
+// its entry point on the files it is given; `scripts/fuzz` builds them instrumented on its own scratch path.
+var fuzzTargets: [Target] {
+    let targets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzBlobDecoder", ["CairnCore"]),
+        ("FuzzEvidenceDecoder", ["CairnCore"]),
+        ("FuzzRecord", ["CairnProtocol"]),
+        ("FuzzMessage", ["CairnProtocol"]),
+        ("FuzzHandshakeResponder", ["CairnProtocol"]),
+        ("FuzzHandshakeInitiator", ["CairnProtocol"]),
+        ("FuzzReconcile", ["CairnCore", "CairnProtocol"]),
+        ("FuzzReplica", ["CairnCore", "CairnProtocol"]),
+    ]
+    let support = Target.target(
+        name: "FuzzSupport",
+        dependencies: ["CairnCore", "CairnProtocol"],
+        path: "Fuzz/FuzzSupport",
+        swiftSettings: strictSwift
+    )
+    return [support]
+        + targets.map { target in
+            .executableTarget(
+                name: target.name,
+                dependencies: target.dependencies + ["FuzzSupport"],
+                path: "Fuzz/\(target.name)",
+                swiftSettings: strictSwift
+            )
+        }
+}

@@ -75,6 +75,13 @@ extension NodeConfiguration {
         # outbound_target = 8
         # Inbound connections accepted; beyond it new ones are refused.
         # inbound_cap = 32
+        # Inbound connections still in their handshake, at most; one more evicts the oldest (as does one more at
+        # inbound_cap). From one host at most max_pending_handshakes_per_host; more from it are refused. So
+        # connections that send nothing cannot lock honest peers out.
+        # max_pending_handshakes = 32
+        # max_pending_handshakes_per_host = 4
+        # How long a handshake may take, in milliseconds.
+        # handshake_timeout_ms = 5000
         # Peer addresses remembered (in LMDB, across restarts).
         # max_known_addresses = 1024
         # How long a peer whose score fell below the ban threshold stays banned (in LMDB, across restarts).

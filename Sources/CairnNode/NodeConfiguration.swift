@@ -268,6 +268,21 @@ public struct NodeConfiguration: Equatable, Sendable {
         if let value = section.inbound_cap {
             peerPolicy.inboundCap = try Self.range(value, 0...10_000, key: "peers.inbound_cap")
         }
+        if let value = section.max_pending_handshakes {
+            peerPolicy.maxPendingHandshakes = try Self.range(value, 1...10_000, key: "peers.max_pending_handshakes")
+        }
+        if let value = section.max_pending_handshakes_per_host {
+            peerPolicy.maxPendingHandshakesPerHost = try Self.range(
+                value,
+                1...10_000,
+                key: "peers.max_pending_handshakes_per_host"
+            )
+        }
+        if let value = section.handshake_timeout_ms {
+            peerPolicy.handshakeTimeoutMilliseconds = UInt64(
+                try Self.range(value, 100...600_000, key: "peers.handshake_timeout_ms")
+            )
+        }
         if let value = section.max_known_addresses {
             peerPolicy.maxKnownAddresses = try Self.range(value, 1...1_000_000, key: "peers.max_known_addresses")
         }
@@ -420,6 +435,9 @@ struct ConfigFile: Decodable {
     struct Peers: Decodable {
         var outbound_target: Int?
         var inbound_cap: Int?
+        var max_pending_handshakes: Int?
+        var max_pending_handshakes_per_host: Int?
+        var handshake_timeout_ms: Int?
         var max_known_addresses: Int?
         var ban_seconds: Int?
         var exchange_interval_ms: Int?

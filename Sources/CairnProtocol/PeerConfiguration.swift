@@ -4,6 +4,14 @@ public struct PeerConfiguration: Sendable, Equatable {
     public var outboundTarget = 8
     /// Refuse inbound connections beyond this many.
     public var inboundCap = 32
+    /// How long a handshake may take, short so that a connection that sends nothing holds a handshake slot briefly
+    /// (an honest handshake takes one and a half round trips). Enforced by the replica, as are the two below.
+    public var handshakeTimeoutMilliseconds: UInt64 = 5_000
+    /// Inbound connections still in their handshake, at most; one more evicts the oldest (as does one more at
+    /// `inboundCap`).
+    public var maxPendingHandshakes = 32
+    /// Inbound connections still in their handshake from one host, at most; beyond it new ones are refused.
+    public var maxPendingHandshakesPerHost = 4
     /// The most learned addresses kept in the address book (bootstrap addresses come on top).
     public var maxKnownAddresses = 1024
     /// The most addresses sent in one `peers` message (never more than `WireMessage.maxPeers`).

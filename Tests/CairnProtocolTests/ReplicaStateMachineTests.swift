@@ -15,14 +15,15 @@ struct ReplicaStateMachineTests {
         Set(ReplicaEffect.allCases).subtracting(held)
     }
 
-    /// A started replica (key 2) with no peers, listening on `listenPort`.
+    /// A started replica (key 2) with no peers, listening on `listenPort`; `change` adjusts its configuration.
     static func startedNode(
         answers: Set<ReplicaEffect> = Set(ReplicaEffect.allCases),
         evidenceJudges: EvidenceJudges = EvidenceJudges(),
-        channelRules: ChannelRules = ChannelRules()
+        channelRules: ChannelRules = ChannelRules(),
+        _ change: (inout Replica.Configuration) -> Void = { _ in }
     ) -> ReplicaNode {
         var node = ReplicaNode(
-            Fixture.replica(key: 2, seed: 7, evidenceJudges: evidenceJudges, channelRules: channelRules),
+            Fixture.replica(key: 2, seed: 7, evidenceJudges: evidenceJudges, channelRules: channelRules, change),
             answers: answers
         )
         node.perform(

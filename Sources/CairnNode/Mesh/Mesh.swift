@@ -87,6 +87,7 @@ final class Mesh {
     ///   cannot be set up; everything opened so far is closed again, and the mesh counts as stopped.
     func start() throws(EventLoopError) {
         precondition(loop.inLoop)
+        raiseDescriptorLimit()
         do {
             try listen()
             try startHandles()
@@ -128,6 +129,26 @@ final class Mesh {
         listener.onAccept = { [unowned self] stream in accepted(stream) }
         listener.onAcceptFailed = { [logger] error in
             logger.warning("could not accept a connection", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Raises the open-descriptor limit to the hard limit, logs it, and warns when it stays low.
+    private func raiseDescriptorLimit() {
+        switch DescriptorLimit.raiseToHardLimit() {
+        case .success(let limit):
+            let metadata: Logger.Metadata = [
+                "before": "\(limit.before)", "limit": "\(limit.after)", "hard": "\(limit.hard)",
+            ]
+            if limit.isLow {
+                logger.warning(
+                    "open-descriptor limit is low: each peer, pending handshake and API client takes one; raise the hard limit (ulimit -Hn)",
+                    metadata: metadata.merging(["recommended": "\(DescriptorLimit.recommendedMinimum)"]) { $1 }
+                )
+            } else {
+                logger.info("open-descriptor limit raised to the hard limit", metadata: metadata)
+            }
+        case .failure(let error):
+            logger.warning("could not raise the open-descriptor limit", metadata: ["errno": "\(error.code)"])
         }
     }
 

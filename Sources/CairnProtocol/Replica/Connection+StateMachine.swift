@@ -61,6 +61,12 @@ extension Connection {
             return false
         }
 
+        /// `true` while the handshake runs.
+        var isHandshaking: Bool {
+            if case .handshaking = state { return true }
+            return false
+        }
+
         /// `true` once the handshake established and until the connection closes.
         public var isEstablished: Bool {
             if case .established = state { return true }

@@ -79,7 +79,7 @@ extension Replica {
                 handshake: Handshake.Configuration(
                     networkKey: NetworkKey(networkName: configuration.network, genesisHash: configuration.genesisHash),
                     localKey: identity,
-                    timeoutMilliseconds: configuration.handshakeTimeoutMilliseconds
+                    timeoutMilliseconds: configuration.peers.handshakeTimeoutMilliseconds
                 ),
                 limits: configuration.wireLimits,
                 sendBudget: configuration.sendBudget,
@@ -174,14 +174,24 @@ extension Replica {
 
         // MARK: Connection events
 
-        /// A remote opened a connection; its handshake starts.
+        /// A remote opened a connection; its handshake starts. Refused at once when its host has
+        /// `maxPendingHandshakesPerHost` handshakes pending; the oldest pending inbound handshake is evicted when
+        /// `maxPendingHandshakes` are pending or the inbound cap is reached, so silent connections cannot hold
+        /// every slot.
         /// - Returns: the id the driver reports this connection's events under, and the actions.
         public mutating func accepted(from address: PeerAddress?, now: UInt64) -> (Connection.ID, [Action]) {
             let id = nextConnectionID
             nextConnectionID += 1
             guard !stopped else { return (id, [.close(id, farewell: [])]) }
-            connections[id] = Connection.StateMachine(inbound: id, from: address)
             var actions: [Action] = []
+            guard makeRoomForHandshake(from: address, now: now, into: &actions) else {
+                counters.handshakesRefused += 1
+                let detail = "\(configuration.peers.maxPendingHandshakesPerHost) handshakes from its host are pending"
+                actions.append(.emit(.connectionFailed(id, address: address, detail: detail)))
+                actions.append(.close(id, farewell: []))
+                return (id, actions)
+            }
+            connections[id] = Connection.StateMachine(inbound: id, from: address)
             perform(peerManager.inboundAccepted(id, now: now), now: now, into: &actions)
             if connections[id] != nil { startHandshake(id, now: now, into: &actions) }
             return (id, actions)
@@ -443,6 +453,35 @@ extension Replica {
         }
 
         // MARK: Internals
+
+        /// Whether an inbound connection from `address` may start a handshake; evicts the oldest pending inbound
+        /// handshakes while all `maxPendingHandshakes` are taken or inbound connections are at the cap.
+        private mutating func makeRoomForHandshake(
+            from address: PeerAddress?,
+            now: UInt64,
+            into actions: inout [Action]
+        ) -> Bool {
+            var pending = connections.values.filter { $0.direction == .inbound && $0.isHandshaking }
+            if let host = address?.host,
+                pending.count(where: { $0.address?.host == host }) >= configuration.peers.maxPendingHandshakesPerHost
+            {
+                return false
+            }
+            pending.sort { $0.id < $1.id }
+            var evicted = 0
+            while evicted < pending.count,
+                pending.count - evicted >= configuration.peers.maxPendingHandshakes
+                    || peerManager.inboundConnectionCount >= configuration.peers.inboundCap
+            {
+                let oldest = pending[evicted]
+                evicted += 1
+                counters.handshakesEvicted += 1
+                let detail = "handshake evicted: \(pending.count) pending"
+                actions.append(.emit(.connectionFailed(oldest.id, address: oldest.address, detail: detail)))
+                close(oldest.id, reason: nil, now: now, into: &actions)
+            }
+            return true
+        }
 
         private mutating func startHandshake(_ id: Connection.ID, now: UInt64, into actions: inout [Action]) {
             guard connections[id] != nil else { return }

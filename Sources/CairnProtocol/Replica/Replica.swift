@@ -20,8 +20,6 @@ public enum Replica {
         public var writeHighWaterBytes = 256 * 1024
         /// How long an outbound TCP connect may take, in milliseconds.
         public var dialTimeoutMilliseconds: UInt64 = 10_000
-        /// How long a handshake may take, in milliseconds.
-        public var handshakeTimeoutMilliseconds: UInt64 = Handshake.defaultTimeoutMilliseconds
         /// A peer silent this long is sent a `ping`, in milliseconds.
         public var pingIntervalMilliseconds: UInt64 = 10_000
         /// A peer silent this long (no `pong` either) is dead and disconnected, in milliseconds.

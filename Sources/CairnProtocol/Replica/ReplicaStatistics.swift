@@ -19,6 +19,10 @@ public struct ReplicaStatistics: Sendable, Equatable {
     public internal(set) var pingsSent = 0
     /// Connections closed because the peer went silent past the ping deadline.
     public internal(set) var deadConnections = 0
+    /// Inbound connections refused because their host had `maxPendingHandshakesPerHost` handshakes pending.
+    public internal(set) var handshakesRefused = 0
+    /// Pending inbound handshakes closed to make room for a newer connection.
+    public internal(set) var handshakesEvicted = 0
     /// Evidence dropped without penalty (unknown kind, not a conflict, queue full).
     public internal(set) var evidenceDropped = 0
     /// Verified blobs the owner of their channel refused.
