@@ -3,14 +3,23 @@ import CairnNode
 import CairnStore
 import Foundation
 import Hummingbird
+import Logging
+import NIOCore
 
 extension APIServer {
     /// Events read from the log per page while a client catches up.
     static let replayPageSize = 256
 
+    /// The kernel's send buffer for an event stream, in bytes: with the node's own per-stream buffer
+    /// (`api.sse_buffer_events`) it bounds what a reader that stopped reading holds (the kernel would otherwise grow
+    /// it to several MiB per socket).
+    static let streamSendBufferBytes = 128 * 1024
+
     /// `GET /v1/events`: Server-Sent Events, replayed from the event log after `Last-Event-ID`, then live. A client
-    /// whose position is older than the oldest retained event is first sent a `lost` notice.
-    func events(_ request: Request) async throws -> Response {
+    /// whose position is older than the oldest retained event is first sent a `lost` notice. At most
+    /// `api.max_event_streams` streams are open at once (503 `too_many_streams` beyond); a client that goes away
+    /// ends its stream at once, and one that falls `api.sse_buffer_events` behind has its connection closed.
+    func events(_ request: Request, context: Context) async throws -> Response {
         var requestedTopics: Set<String>?
         if let text = request.uri.queryParameters.get("topics") {
             let requested = Set(text.split(separator: ",").map(String.init))
@@ -28,9 +37,24 @@ extension APIServer {
             ?? request.uri.queryParameters.get("after")
         let resumeAfter = try Self.integer(resumeText, name: "Last-Event-ID", default: 0, range: 0...UInt64.max)
         let topics = requestedTopics
+        let channel = context.channel
         // Subscribe before replaying so that nothing committed in between is missed; duplicates are skipped by seq.
-        let subscription = await node.subscribe(topics: topics)
+        guard
+            let subscription = await node.subscribe(
+                topics: topics,
+                onOverflow: { channel.close(promise: nil) }
+            )
+        else {
+            let limit = node.configuration.maxEventStreams
+            throw APIError(
+                .serviceUnavailable,
+                "too_many_streams",
+                "\(limit) event streams are open (api.max_event_streams); retry later"
+            )
+        }
+        Self.watch(channel, endingOnClose: subscription, of: node, logger: context.logger)
         let node = node
+        let frames = frames
         let body = ResponseBody { writer in
             var lastSent = resumeAfter
             // Without a position the client asked for whatever is retained; after the first page, a gap means the
@@ -43,14 +67,21 @@ extension APIServer {
                 }
                 expectsNext = true
                 for event in page where topics?.contains(event.topic) ?? true {
-                    try await writer.write(ByteBuffer(string: Self.frame(event, store: node.store)))
+                    try await writer.write(frames.frame(event) { Self.frame($0, store: node.store) })
                 }
                 if let last = page.last { lastSent = last.seq }
                 if page.count < Self.replayPageSize { break }
             }
-            for await event in subscription.events where event.seq > lastSent {
-                try await writer.write(ByteBuffer(string: Self.frame(event, store: node.store)))
-                lastSent = event.seq
+            for await item in subscription.events {
+                switch item {
+                case .event(let event) where event.seq > lastSent:
+                    try await writer.write(frames.frame(event) { Self.frame($0, store: node.store) })
+                    lastSent = event.seq
+                case .event:
+                    continue
+                case .keepalive:
+                    try await writer.write(ByteBuffer(string: Self.keepaliveFrame))
+                }
             }
             try await writer.finish(nil)
         }
@@ -59,6 +90,29 @@ extension APIServer {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: body
         )
+    }
+
+    /// The comment line an idle stream gets every `api.sse_keepalive_ms`; SSE clients ignore it.
+    static let keepaliveFrame = ": keepalive\n\n"
+
+    /// Ties the connection to the stream: a client that closes its end closes the connection (Hummingbird keeps
+    /// half-closed connections open, and nothing else reads a streaming response's socket), and a closed connection
+    /// ends the subscription at once instead of at the next event. It also bounds the kernel's send buffer.
+    private static func watch(
+        _ channel: any Channel,
+        endingOnClose subscription: EventSubscription,
+        of node: Node,
+        logger: Logger
+    ) {
+        channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: false).and(
+            channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: streamSendBufferBytes)
+        ).whenFailure { error in
+            logger.debug("event stream: socket options not set", metadata: ["error": "\(error)"])
+        }
+        let id = subscription.id
+        channel.closeFuture.whenComplete { _ in
+            Task { await node.unsubscribe(id) }
+        }
     }
 
     /// The `lost` frame: events after `after` and before `oldest` were dropped by the log's retention. Its id is

@@ -10,7 +10,7 @@ import Prometheus
 /// The HTTP API of DESIGN.md's Interfaces section, on Hummingbird.
 public struct APIServer: Sendable {
     /// The request context every route uses.
-    public typealias Context = BasicRequestContext
+    public typealias Context = APIRequestContext
 
     /// The node the API serves.
     public let node: Node
@@ -22,6 +22,8 @@ public struct APIServer: Sendable {
     public let version: String
     /// The plug-ins' routes, added after the core's.
     public let pluginRoutes: [any PluginRoutes]
+    /// Event-stream frames shared by every stream (each event encoded once).
+    let frames = EventFrameCache()
 
     /// Wires the API to a node.
     /// - Parameters:
@@ -97,7 +99,7 @@ public struct APIServer: Sendable {
             }
             return Self.json(EvidenceJSON(evidence))
         }
-        router.get("/v1/events") { request, _ in try await events(request) }
+        router.get("/v1/events") { request, context in try await events(request, context: context) }
         for routes in pluginRoutes { routes.add(to: router, server: self) }
         return router
     }

@@ -35,7 +35,9 @@ public actor Node {
     private var publishing: [ChannelName: Deque<PendingPublish>] = [:]
     /// Shutdown waiting for every drain task to finish.
     private var whenPublishesDrained: [CheckedContinuation<Void, Never>] = []
-    private var subscribers: [Int: Subscriber] = [:]
+    private var subscribers: [Int: Subscriber] = [:] {
+        didSet { openStreams.record(subscribers.count) }
+    }
     /// The plug-ins and the last step of the accept pipeline ("tell observers").
     var pluginHost: PluginHost
     /// While the stored blobs are replayed to the plug-ins: ids committed meanwhile, fed after the replay.
@@ -59,11 +61,16 @@ public actor Node {
     public nonisolated var isShuttingDown: Bool { shutdownFlag.load(ordering: .relaxed) }
     private var mesh: Mesh?
     private let droppedSubscribers = Counter(label: "cairn_sse_subscribers_dropped_total")
+    private let openStreams = Gauge(label: "cairn_sse_streams")
+    private let refusedStreams = Counter(label: "cairn_sse_streams_refused_total")
 
     private struct Subscriber {
         let topics: Set<String>?
-        let continuation: AsyncStream<StoredEvent>.Continuation
+        let continuation: AsyncStream<EventSubscription.Item>.Continuation
+        let onOverflow: @Sendable () -> Void
     }
+    /// Sends `keepalive` to every feed every `api.sse_keepalive_ms` while any is open.
+    private var keepaliveTicker: Task<Void, Never>?
 
     /// Creates the node on `loop` and subscribes it to the store's commits.
     public init(
@@ -295,20 +302,32 @@ public actor Node {
     /// How long after start the node counts as ready without a finished reconciliation round, in milliseconds.
     public var syncReadyTimeoutMilliseconds: UInt64 { configuration.sync.readyTimeoutMilliseconds }
 
-    /// Starts a live feed of committed events.
-    /// - Parameter topics: the topics to pass, or `nil` for all.
-    public func subscribe(topics: Set<String>?) -> EventSubscription {
+    /// Starts a live feed of committed events, unless `api.max_event_streams` feeds are open already.
+    /// - Parameters:
+    ///   - topics: the topics to pass, or `nil` for all.
+    ///   - onOverflow: called (on the node's loop) when the client fell `api.sse_buffer_events` behind and the feed
+    ///     was ended: the reader has stalled, so whoever writes to it should close its connection.
+    /// - Returns: the feed, or `nil` at the limit.
+    public func subscribe(
+        topics: Set<String>?,
+        onOverflow: @escaping @Sendable () -> Void = {}
+    ) -> EventSubscription? {
+        guard subscribers.count < configuration.maxEventStreams else {
+            refusedStreams.increment()
+            return nil
+        }
         nextSubscriberID += 1
         let id = nextSubscriberID
         let (stream, continuation) = AsyncStream.makeStream(
-            of: StoredEvent.self,
+            of: EventSubscription.Item.self,
             bufferingPolicy: .bufferingOldest(configuration.sseBufferEvents)
         )
         if acceptingWork {
-            subscribers[id] = Subscriber(topics: topics, continuation: continuation)
+            subscribers[id] = Subscriber(topics: topics, continuation: continuation, onOverflow: onOverflow)
             continuation.onTermination = { [weak self, loop] _ in
                 loop.execute { [weak self] in self?.assumeIsolated { $0.unsubscribe(id) } }
             }
+            startKeepalivesIfNeeded()
         } else {
             continuation.finish()
         }
@@ -337,6 +356,7 @@ public actor Node {
         // What plug-ins asked (events, evidence) reaches the store too; their publishes now fail fast.
         pluginTicker?.cancel()
         await pluginRequestsDone()
+        keepaliveTicker?.cancel()
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()
     }
@@ -360,14 +380,35 @@ public actor Node {
     private func deliver(_ events: [StoredEvent]) {
         for (id, subscriber) in subscribers {
             for event in events where subscriber.topics?.contains(event.topic) ?? true {
-                if case .dropped = subscriber.continuation.yield(event) {
-                    logger.notice("event subscriber fell behind; closing its stream", metadata: ["subscriber": "\(id)"])
-                    droppedSubscribers.increment()
-                    subscribers.removeValue(forKey: id)
-                    subscriber.continuation.finish()
-                    break
-                }
+                guard offer(.event(event), to: id, subscriber) else { break }
             }
         }
+    }
+
+    /// Hands `item` to one feed; a feed whose buffer is full is ended and its writer told (`onOverflow`).
+    /// - Returns: whether the feed is still open.
+    private func offer(_ item: EventSubscription.Item, to id: Int, _ subscriber: Subscriber) -> Bool {
+        guard case .dropped = subscriber.continuation.yield(item) else { return true }
+        logger.notice("event subscriber fell behind; closing its stream", metadata: ["subscriber": "\(id)"])
+        droppedSubscribers.increment()
+        subscribers.removeValue(forKey: id)
+        subscriber.continuation.finish()
+        subscriber.onOverflow()
+        return false
+    }
+
+    private func startKeepalivesIfNeeded() {
+        guard keepaliveTicker == nil else { return }
+        let interval = Duration.milliseconds(configuration.sseKeepaliveMilliseconds)
+        keepaliveTicker = Task {
+            while !Task.isCancelled, !self.isShuttingDown {
+                try? await Task.sleep(for: interval)
+                self.sendKeepalives()
+            }
+        }
+    }
+
+    private func sendKeepalives() {
+        for (id, subscriber) in subscribers { _ = offer(.keepalive, to: id, subscriber) }
     }
 }

@@ -23,6 +23,10 @@ extension NodeConfiguration {
         # Live events buffered for each Server-Sent Events client. A client that falls further behind is disconnected
         # and resumes from the event log with Last-Event-ID, so nothing is missed.
         # sse_buffer_events = 1024
+        # Server-Sent Events streams open at once; beyond it GET /v1/events answers 503 too_many_streams.
+        # max_event_streams = 1024
+        # An idle event stream gets a comment line this often, in milliseconds (a dead client is found when it fails).
+        # sse_keepalive_ms = 15000
 
         [storage]
         # Largest payload accepted, in bytes (protocol cap: 16777216).

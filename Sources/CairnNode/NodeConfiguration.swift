@@ -16,6 +16,11 @@ public struct NodeConfiguration: Equatable, Sendable {
     public var api = HostPort(host: "127.0.0.1", port: 7701)
     /// Live events buffered per Server-Sent Events client before the node closes that stream (the client resumes).
     public var sseBufferEvents = 1024
+    /// Server-Sent Events streams open at once; one more is answered 503 `too_many_streams`.
+    public var maxEventStreams = 1024
+    /// How often an idle event stream gets a comment line, in milliseconds, so that a dead client is found by the
+    /// write that fails, and proxies keep the connection.
+    public var sseKeepaliveMilliseconds = 15_000
     /// The largest payload accepted, in bytes.
     public var maxBlobBytes = SignedBlob.defaultMaxPayloadBytes
     /// The LMDB map size at start, in MiB; the map grows when full.
@@ -152,6 +157,12 @@ public struct NodeConfiguration: Equatable, Sendable {
             if let value = api.listen { self.api = try Self.hostPort(value, key: "api.listen") }
             if let value = api.sse_buffer_events {
                 sseBufferEvents = try Self.range(value, 1...1_000_000, key: "api.sse_buffer_events")
+            }
+            if let value = api.max_event_streams {
+                maxEventStreams = try Self.range(value, 1...1_000_000, key: "api.max_event_streams")
+            }
+            if let value = api.sse_keepalive_ms {
+                sseKeepaliveMilliseconds = try Self.range(value, 100...3_600_000, key: "api.sse_keepalive_ms")
             }
         }
         if let storage = file.storage {
@@ -404,6 +415,8 @@ struct ConfigFile: Decodable {
     struct API: Decodable {
         var listen: String?
         var sse_buffer_events: Int?
+        var max_event_streams: Int?
+        var sse_keepalive_ms: Int?
     }
     struct Storage: Decodable {
         var max_blob_bytes: Int?

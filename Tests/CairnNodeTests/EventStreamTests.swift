@@ -4,6 +4,7 @@ import CairnStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 @Suite struct EventStreamTests {
@@ -155,13 +156,17 @@ import Testing
     @Test func subscriberThatFallsBehindIsClosedNotBufferedForever() async throws {
         try await withTemporaryDirectory { directory in
             try await withNode(in: directory, configure: { $0.sseBufferEvents = 4 }) { node in
-                let subscription = await node.subscribe(topics: nil)
+                let overflowed = Mutex(false)
+                let subscription = try #require(
+                    await node.subscribe(topics: nil, onOverflow: { overflowed.withLock { $0 = true } })
+                )
                 for index in 0..<10 {
                     _ = try await node.publish(channel: try ChannelName("c"), payload: [UInt8(index)])
                 }
                 #expect(await eventually { await node.subscriberCount == 0 })
+                #expect(overflowed.withLock { $0 })
                 var received = 0
-                for await _ in subscription.events { received += 1 }
+                for await item in subscription.events { if case .event = item { received += 1 } }
                 #expect(received == 4)
             }
         }
