@@ -49,6 +49,20 @@ public enum FileProblem {
         guard code == 0, closed == 0 else { throw Failure(errno: code != 0 ? code : closed) }
     }
 
+    /// Replaces `path` with `bytes` atomically: writes `path.tmp` beside it, then renames it over `path`, so a reader
+    /// sees the old file or the new one, never a part (and nothing is left in a temporary directory elsewhere).
+    /// - Throws: `FileProblem.Failure`; the temporary file is removed when the rename fails.
+    public static func replace(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(Failure) {
+        let temporary = path + ".tmp"
+        if unlink(temporary) != 0, errno != ENOENT { throw Failure(errno: errno) }
+        try createNew(temporary, bytes: bytes, mode: mode)
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            _ = unlink(temporary)
+            throw Failure(errno: code)
+        }
+    }
+
     /// `strerror`, starting lower case so that it reads inside a sentence.
     public static func describe(errno code: Int32) -> String {
         let text = String(cString: strerror(code))

@@ -129,10 +129,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         if let port = await node.meshPort {
             let address = HostPort(host: configuration.listen.host, port: port).description
-            try? Data((address + "\n").utf8).write(
-                to: URL(fileURLWithPath: directory.meshAddressPath),
-                options: .atomic
-            )
+            Self.publishAddress(address, at: directory.meshAddressPath, logger: logger)
         }
         let server = APIServer(
             node: node,
@@ -154,7 +151,7 @@ struct NodeCommand: AsyncParsableCommand {
                 apiListening.set()
                 let port = channel.localAddress?.port ?? apiAddress.port
                 let address = HostPort(host: apiAddress.host, port: port).description
-                try? Data((address + "\n").utf8).write(to: URL(fileURLWithPath: addressFile), options: .atomic)
+                Self.publishAddress(address, at: addressFile, logger: logger)
                 logger.info("HTTP API listening", metadata: ["address": "\(address)"])
             },
             logger: Logger(label: "cairn.http")
@@ -251,6 +248,16 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     /// The mesh's start failure as one line naming where the listen address came from.
+    /// Writes a bound address for tools that start a node on port 0 (`api.addr`, `p2p.addr`). The node runs on
+    /// without it, so a failure is logged, not fatal.
+    private static func publishAddress(_ address: String, at path: String, logger: Logger) {
+        do {
+            try FileProblem.replace(path, bytes: Array((address + "\n").utf8))
+        } catch {
+            logger.warning("cannot write the bound address", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
     private static func meshFailure(_ error: any Error, source: String) -> CLIError {
         guard case .cannotListen(let address, let code, let message)? = error as? EventLoopError else {
             return CLIError("cannot start the mesh: \(error)")

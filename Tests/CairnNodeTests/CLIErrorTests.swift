@@ -88,7 +88,7 @@ import Testing
     @Test(arguments: badConfigurations)
     func badConfigurationNamesTheKey(_ configuration: (toml: String, flags: [String], naming: [String])) async throws {
         try await withTemporaryDirectory { root in
-            try configuration.toml.write(toFile: root + "/c.toml", atomically: true, encoding: .utf8)
+            try configuration.toml.write(toFile: root + "/c.toml", atomically: false, encoding: .utf8)
             let result = try NodeProcess.run(
                 ["node", "--data", root, "--config", root + "/c.toml"] + configuration.flags
             )

@@ -146,7 +146,7 @@ import Testing
     @Test func malformedKeyIsAClearError() async throws {
         try await withTemporaryDirectory { root in
             let directory = DataDirectory(path: root)
-            try "not a key".write(toFile: directory.keyPath, atomically: true, encoding: .utf8)
+            try "not a key".write(toFile: directory.keyPath, atomically: false, encoding: .utf8)
             #expect(
                 throws: DataDirectoryError.malformed(
                     path: directory.keyPath,

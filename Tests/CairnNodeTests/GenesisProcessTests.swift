@@ -50,7 +50,7 @@ import Testing
         try await withTemporaryDirectory { root in
             try "network = \"cairn-demo\"\nquorum_size = \"three\"\n".write(
                 toFile: root + "/bad.toml",
-                atomically: true,
+                atomically: false,
                 encoding: .utf8
             )
             let cases: [([String], String)] = [

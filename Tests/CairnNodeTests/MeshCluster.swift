@@ -43,9 +43,9 @@ final class MeshCluster: @unchecked Sendable {
         let index = nodes.count
         let data = "\(root)/node\(index)"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        try config.write(toFile: data + "/cairn.toml", atomically: true, encoding: .utf8)
+        try config.write(toFile: data + "/cairn.toml", atomically: false, encoding: .utf8)
         if let key {
-            try (Hex.encode(key.seed) + "\n").write(toFile: data + "/node.key", atomically: true, encoding: .utf8)
+            try (Hex.encode(key.seed) + "\n").write(toFile: data + "/node.key", atomically: false, encoding: .utf8)
         }
         let arguments = peers.flatMap { ["--peer", meshAddresses[$0]] } + extraArguments
         let node = try NodeProcess(data: data, extraArguments: arguments)

@@ -18,8 +18,8 @@ extension MeshProcessTests {
             }
             // Every handshake slot is taken: the node refused (or evicted for) at least 100 of them. Not all 500: the
             // listen backlog overflows, and a connection whose last ACK the kernel dropped never reaches the node.
-            let full = await eventually(timeout: .seconds(30)) {
-                let metrics = (try? await cluster.metricsText(of: 0)) ?? ""
+            let full = try await eventually(timeout: .seconds(30)) {
+                let metrics = try await cluster.metricsText(of: 0)
                 return Self.counter("cairn_p2p_handshakes_refused_total", in: metrics)
                     + Self.counter("cairn_p2p_handshakes_evicted_total", in: metrics) >= 100
             }
@@ -27,8 +27,8 @@ extension MeshProcessTests {
             let started = ContinuousClock.now
             let honest = try await cluster.start(peers: [0])
             let honestID = try await cluster.id(of: honest)
-            let connected = await eventually(timeout: .seconds(2)) {
-                (try? await cluster.peerIDs(of: 0))?.contains(honestID) ?? false
+            let connected = try await eventually(timeout: .seconds(2)) {
+                try await cluster.peerIDs(of: 0).contains(honestID)
             }
             #expect(connected, "the honest node was not connected \(ContinuousClock.now - started) after it started")
             #expect(cluster.nodes[0].log.contains("open-descriptor limit"))

@@ -26,7 +26,7 @@ import Testing
             var ids: [String] = []
             for (index, text) in ["first", "second"].enumerated() {
                 let payload = root + "/\(text).txt"
-                try text.write(toFile: payload, atomically: true, encoding: .utf8)
+                try text.write(toFile: payload, atomically: false, encoding: .utf8)
                 let signed = try Self.run([
                     "blob", "sign", "--key", keyFile, "--channel", "notes", "--seq", "1", "--timestamp",
                     "\(1_000 + index)", "--out", root + "/\(text).blob", payload,
@@ -81,7 +81,7 @@ import Testing
             #expect(checked.stdout.contains("\"id\":\"\(evidence.id.hex)\""))
             let withoutGenesis = try Self.run(["evidence", "verify", file])
             #expect(withoutGenesis.status != 0 && withoutGenesis.stderr.contains("--genesis FILE"))
-            try QuorumProcessTests.genesisText().write(toFile: root + "/other.toml", atomically: true, encoding: .utf8)
+            try QuorumProcessTests.genesisText().write(toFile: root + "/other.toml", atomically: false, encoding: .utf8)
             let otherNetwork = try Self.run(["evidence", "verify", file, "--genesis", root + "/other.toml"])
             #expect(otherNetwork.status != 0 && otherNetwork.stderr.contains("not a double sign of this genesis"))
         }
@@ -94,7 +94,7 @@ import Testing
             let again = try Self.run(["key", "generate", keyFile])
             #expect(again.status != 0 && again.stderr.contains("refusing to overwrite"))
 
-            try "not a key".write(toFile: root + "/bad.key", atomically: true, encoding: .utf8)
+            try "not a key".write(toFile: root + "/bad.key", atomically: false, encoding: .utf8)
             let badKey = try Self.run(["key", "show", root + "/bad.key"])
             #expect(badKey.status != 0 && badKey.stderr.contains("is not a key file"))
 

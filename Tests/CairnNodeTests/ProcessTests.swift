@@ -73,7 +73,7 @@ import Testing
 
     @Test func malformedConfigurationIsAClearError() async throws {
         try await withTemporaryDirectory { data in
-            try "[node\nbroken".write(toFile: data + "/bad.toml", atomically: true, encoding: .utf8)
+            try "[node\nbroken".write(toFile: data + "/bad.toml", atomically: false, encoding: .utf8)
             let result = try NodeProcess.run(["node", "--data", data, "--config", data + "/bad.toml"])
             #expect(result.status == 1)
             #expect(result.stderr.contains("configuration syntax error"))

@@ -68,7 +68,7 @@ import Testing
     @Test func theQuorumClientCommandsSignHereOrOnTheNode() async throws {
         try await withTemporaryDirectory { root in
             let genesisPath = root + "/genesis.toml"
-            try Self.genesisText().write(toFile: genesisPath, atomically: true, encoding: .utf8)
+            try Self.genesisText().write(toFile: genesisPath, atomically: false, encoding: .utf8)
             let cluster = MeshCluster(root: root)
             defer { cluster.stopAll() }
             try await cluster.start(
@@ -80,7 +80,7 @@ import Testing
             for byte in [2, 4, 5] as [UInt8] {
                 try (Hex.encode(testKey(byte).seed) + "\n").write(
                     toFile: root + "/k\(byte)",
-                    atomically: true,
+                    atomically: false,
                     encoding: .utf8
                 )
             }
@@ -146,7 +146,7 @@ import Testing
     @Test func sevenNodesAgreeExposeADoubleSignAndRebuildAfterRestart() async throws {
         try await withTemporaryDirectory { root in
             let genesisPath = root + "/genesis.toml"
-            try Self.genesisText().write(toFile: genesisPath, atomically: true, encoding: .utf8)
+            try Self.genesisText().write(toFile: genesisPath, atomically: false, encoding: .utf8)
             let config =
                 MeshCluster.testConfiguration + "\n[node]\nnetwork = \"quorum-test\"\ngenesis = \"\(genesisPath)\"\n"
             let cluster = MeshCluster(root: root)
@@ -304,7 +304,7 @@ import Testing
             for (name, key, outcome) in [("restored", testKey(1), "imported 5 new"), ("other", testKey(2), "key is")] {
                 let data = root + "/" + name
                 try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-                try (Hex.encode(key.seed) + "\n").write(toFile: data + "/node.key", atomically: true, encoding: .utf8)
+                try (Hex.encode(key.seed) + "\n").write(toFile: data + "/node.key", atomically: false, encoding: .utf8)
                 let imported = try NodeProcess.run([
                     "quorum", "protection", "import", root + "/protection.json", "--data", data, "--genesis",
                     genesisPath,

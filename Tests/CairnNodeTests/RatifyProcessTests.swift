@@ -19,12 +19,12 @@ import Testing
             #expect(connected)
             let tree = root + "/tree"
             try FileManager.default.createDirectory(atPath: tree + "/src", withIntermediateDirectories: true)
-            try "print(1)\n".write(toFile: tree + "/src/main.swift", atomically: true, encoding: .utf8)
-            try "# readme\n".write(toFile: tree + "/README.md", atomically: true, encoding: .utf8)
+            try "print(1)\n".write(toFile: tree + "/src/main.swift", atomically: false, encoding: .utf8)
+            try "# readme\n".write(toFile: tree + "/README.md", atomically: false, encoding: .utf8)
             for byte in [1, 2, 3] as [UInt8] {
                 try (Hex.encode(testKey(byte).seed) + "\n").write(
                     toFile: root + "/k\(byte)",
-                    atomically: true,
+                    atomically: false,
                     encoding: .utf8
                 )
             }
@@ -57,7 +57,7 @@ import Testing
 
             let accepted = try cairn(["tree", "check", tree, rootHash], on: 2)
             #expect(accepted.status == 0 && accepted.out.contains("ratified"), "\(accepted.out) \(accepted.err)")
-            try "print(2)\n".write(toFile: tree + "/src/main.swift", atomically: true, encoding: .utf8)
+            try "print(2)\n".write(toFile: tree + "/src/main.swift", atomically: false, encoding: .utf8)
             let refused = try cairn(["tree", "check", tree], on: 1)
             #expect(refused.status == 1, "\(refused.err)")
             #expect(refused.out.contains("not ratified") && refused.out.contains("~ src/main.swift"), "\(refused.out)")

@@ -63,25 +63,13 @@ import Testing
             defer { _ = Self.mount(["-u", database], command: "/usr/bin/umount") }
             let node = try NodeProcess(data: data)
             defer { node.stop(signal: SIGKILL) }
-            guard let api = await node.waitForAPI() else {
-                Issue.record("node did not start: \(node.log)")
-                return
-            }
-            let token = try String(contentsOfFile: data + "/api.token", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            let (acknowledged, full) = try await Self.fillUntilRefused(api: api, token: token)
-            let refusal = try #require(full, "a 2 MiB disk took 10 MB")
-            #expect(refusal.status == 507, "\(refusal.body)")
-            #expect(refusal.body["error"] as? String == "storage_full")
+            guard let (api, token, acknowledged) = try await Self.fillUntilFull(node, data: data, limit: "2 MiB disk")
+            else { return }
             #expect(!acknowledged.isEmpty)
             // Further writes fail the same way; the node logs the condition once, not per write.
             let again = try await Self.post(Data(repeating: 0x42, count: 100_000), api: api, token: token)
             #expect(again.status == 507)
-            #expect(node.process.isRunning)
             #expect(node.log.components(separatedBy: "storage full").count - 1 == 1, "\(node.log)")
-            for blob in acknowledged {
-                #expect(try await Self.payload(blob.id, api: api) == blob.payload)
-            }
             let metrics = try await Self.text(api + "/metrics")
             #expect(metrics.contains("cairn_store_storage_full 1"))
 
@@ -112,20 +100,9 @@ import Testing
             let limit = 2 * 1024 * 1024
             let node = try NodeProcess(data: data, launcher: ["/usr/bin/prlimit", "--fsize=\(limit):unlimited", "--"])
             defer { node.stop(signal: SIGKILL) }
-            guard let api = await node.waitForAPI() else {
-                Issue.record("node did not start: \(node.log)")
-                return
-            }
-            let token = try String(contentsOfFile: data + "/api.token", encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            let (acknowledged, refusal) = try await Self.fillUntilRefused(api: api, token: token)
-            let full = try #require(refusal, "a 2 MiB file-size limit took 10 MB")
-            #expect(full.status == 507, "\(full.body)")
-            #expect(full.body["error"] as? String == "storage_full")
-            #expect(node.process.isRunning, "the node died: \(node.log)")
-            for blob in acknowledged {
-                #expect(try await Self.payload(blob.id, api: api) == blob.payload)
-            }
+            guard
+                let (api, token, _) = try await Self.fillUntilFull(node, data: data, limit: "2 MiB file-size limit")
+            else { return }
             #expect(Self.mount(["--pid", "\(node.pid)", "--fsize=unlimited:unlimited"], command: "/usr/bin/prlimit"))
             let resumed = try await Self.post(Data(repeating: 0x42, count: 100_000), api: api, token: token)
             #expect(resumed.status == 201, "\(resumed.body)")
@@ -142,7 +119,7 @@ import Testing
             try await cluster.start()
             let quota = MeshCluster.testConfiguration + "\n[storage]\nauthor_max_blobs = 2\n[sync]\ninterval_ms = 200\n"
             try await cluster.start(peers: [0], config: quota)
-            let connected = await eventually { (try? await cluster.peerIDs(of: 1))?.count == 1 }
+            let connected = try await eventually { try await cluster.peerIDs(of: 1).count == 1 }
             #expect(connected)
 
             let author = testKey(0x71)
@@ -161,16 +138,16 @@ import Testing
             }
             for blob in blobs { try await cluster.publishSigned(blob.encoding, on: 0) }
             let ids = blobs.map(\.id.hex)
-            #expect(await eventually { (try? await cluster.hasAll(Array(ids[0..<2]), on: 1)) ?? false })
-            let refused = await eventually {
-                (try? await Self.metric("cairn_store_quota_refusals_total{reason=\"author_blobs\"}", cluster, 1)) == 1
+            #expect(try await eventually { try await cluster.hasAll(Array(ids[0..<2]), on: 1) })
+            let refused = try await eventually {
+                try await Self.metric("cairn_store_quota_refusals_total{reason=\"author_blobs\"}", cluster, 1) == 1
             }
             #expect(refused, "node 1 did not refuse the third blob")
             let fetchesAtRefusal = try await Self.metric("cairn_sync_fetches_total", cluster, 1)
 
             // Several reconciliation rounds find the blob missing and skip it.
-            let skipped = await eventually(timeout: .seconds(20)) {
-                (try? await Self.metric("cairn_sync_refused_skipped_total", cluster, 1)) ?? 0 >= 3
+            let skipped = try await eventually(timeout: .seconds(20)) {
+                try await Self.metric("cairn_sync_refused_skipped_total", cluster, 1) >= 3
             }
             #expect(skipped, "reconciliation did not skip the refused blob")
             #expect(try await Self.metric("cairn_sync_fetches_total", cluster, 1) == fetchesAtRefusal)
@@ -238,6 +215,32 @@ import Testing
     }
 
     // MARK: Helpers
+
+    /// Waits for `node`'s API and publishes until a write is refused; checks that the refusal is 507 `storage_full`,
+    /// that the node still runs and that every acknowledged blob reads back.
+    /// - Returns: the API address, the token and the acknowledged blobs; `nil` (recorded) when the node did not
+    ///   start.
+    static func fillUntilFull(
+        _ node: NodeProcess,
+        data: String,
+        limit: String
+    ) async throws -> (api: String, token: String, acknowledged: [(id: String, payload: Data)])? {
+        guard let api = await node.waitForAPI() else {
+            Issue.record("node did not start: \(node.log)")
+            return nil
+        }
+        let token = try String(contentsOfFile: data + "/api.token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let (acknowledged, refusal) = try await fillUntilRefused(api: api, token: token)
+        let full = try #require(refusal, "a \(limit) took 10 MB")
+        #expect(full.status == 507, "\(full.body)")
+        #expect(full.body["error"] as? String == "storage_full")
+        #expect(node.process.isRunning, "the node died: \(node.log)")
+        for blob in acknowledged {
+            #expect(try await payload(blob.id, api: api) == blob.payload)
+        }
+        return (api, token, acknowledged)
+    }
 
     /// Publishes distinct 100 kB payloads until one is not stored (at most 100): the acknowledged ones, and the
     /// answer that refused one, if any.

@@ -134,7 +134,7 @@ import Testing
             let file = state + "/http_127.0.0.1_1.state"
             try "cairn-watch 1 http://127.0.0.1:1\ne 12 not-a-key\np 13\n".write(
                 toFile: file,
-                atomically: true,
+                atomically: false,
                 encoding: .utf8
             )
             let result = try NodeProcess.run(["watch", "--api", "http://127.0.0.1:1", "--state", state])
@@ -162,7 +162,7 @@ import Testing
             let key = String(repeating: "ab", count: 16)
             try "cairn-watch 1 \(node)\ne 3 \(key)\ne 4 12".write(
                 toFile: file + ".state",
-                atomically: true,
+                atomically: false,
                 encoding: .utf8
             )
             let watcher = try WatchProcess(["--api", node, "--topics", "blob", "--state", state], outputsIn: root)

@@ -83,6 +83,24 @@ struct ReplicaSyncTests {
         #expect(pair.b.replica.peers.count == 1)
     }
 
+    /// An id a round found missing waits in the backlog while fetches are in flight; when the store refuses it
+    /// meanwhile (gossip brought it), the backlog does not fetch it again. Before, it did, once per round.
+    @Test func aBacklogIDTheStoreRefusedMeanwhileIsNotFetched() throws {
+        var pair = try ReplicaPair(seed: 10)
+        let refused = ReplicaFixture.blob(tag: 4003)
+        pair.a.keep(refused)
+        pair.b.replica.sync.backlog.append(.init(id: refused.id, peer: ReplicaFixture.nodeKey(1).publicKey))
+        _ = pair.b.replica.refusedByStore(refused.id, reason: "quota", now: pair.now)
+        let fetchedBefore = pair.b.replica.statistics.syncFetchesRequested
+        let skippedBefore = pair.b.replica.statistics.syncRefusedSkipped
+        var actions: [Replica.Action] = []
+        pair.b.replica.fetchMissing(now: pair.now, into: &actions)
+        #expect(actions.isEmpty)
+        #expect(pair.b.replica.sync.backlog.isEmpty)
+        #expect(pair.b.replica.statistics.syncFetchesRequested == fetchedBefore)
+        #expect(pair.b.replica.statistics.syncRefusedSkipped == skippedBefore + 1)
+    }
+
     @Test func aLoneReplicaBecomesReadyAtTheTimeoutAndSaysSo() {
         var node = ReplicaNode(ReplicaFixture.replica(key: 1, seed: 1))
         let start = ReplicaFixture.start

@@ -293,9 +293,15 @@ extension Replica.StateMachine {
             // One `want` per run of ids from the same peer.
             var ids: [BlobID] = []
             while ids.count < min(room, WireMessage.maxIDs), let next = sync.backlog.first, next.peer == first.peer {
-                ids.append(sync.backlog.removeFirst().id)
+                let id = sync.backlog.removeFirst().id
+                // The store may have refused the id since the round that found it missing.
+                if sync.refused.contains(id) {
+                    counters.syncRefusedSkipped += 1
+                } else {
+                    ids.append(id)
+                }
             }
-            guard connectionByKey[first.peer] != nil else { continue }
+            guard !ids.isEmpty, connectionByKey[first.peer] != nil else { continue }
             let (wants, taken) = gossip.request(ids, from: first.peer, now: now)
             counters.syncFetchesRequested += taken
             room -= max(taken, 1)
