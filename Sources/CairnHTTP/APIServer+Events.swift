@@ -74,11 +74,15 @@ extension APIServer {
             }
             for await item in subscription.events {
                 switch item {
-                case .event(let event) where event.seq > lastSent:
-                    try await writer.write(frames.frame(event) { Self.frame($0, store: node.store) })
-                    lastSent = event.seq
-                case .event:
-                    continue
+                case .events(let events):
+                    // One write per commit: its frames, minus those the replay already sent.
+                    var batch = ByteBuffer()
+                    for event in events where event.seq > lastSent {
+                        var frame = frames.frame(event) { Self.frame($0, store: node.store) }
+                        batch.writeBuffer(&frame)
+                        lastSent = event.seq
+                    }
+                    if batch.readableBytes > 0 { try await writer.write(batch) }
                 case .keepalive:
                     try await writer.write(ByteBuffer(string: Self.keepaliveFrame))
                 }

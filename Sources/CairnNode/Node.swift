@@ -67,6 +67,7 @@ public actor Node {
     private struct Subscriber {
         let topics: Set<String>?
         let continuation: AsyncStream<EventSubscription.Item>.Continuation
+        let backlog: EventBacklog
         let onOverflow: @Sendable () -> Void
     }
     /// Sends `keepalive` to every feed every `api.sse_keepalive_ms` while any is open.
@@ -318,12 +319,16 @@ public actor Node {
         }
         nextSubscriberID += 1
         let id = nextSubscriberID
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: EventSubscription.Item.self,
-            bufferingPolicy: .bufferingOldest(configuration.sseBufferEvents)
-        )
+        // The bound is in events, counted by the backlog: the stream itself never drops.
+        let (stream, continuation) = AsyncStream.makeStream(of: EventSubscription.Item.self)
+        let backlog = EventBacklog()
         if acceptingWork {
-            subscribers[id] = Subscriber(topics: topics, continuation: continuation, onOverflow: onOverflow)
+            subscribers[id] = Subscriber(
+                topics: topics,
+                continuation: continuation,
+                backlog: backlog,
+                onOverflow: onOverflow
+            )
             continuation.onTermination = { [weak self, loop] _ in
                 loop.execute { [weak self] in self?.assumeIsolated { $0.unsubscribe(id) } }
             }
@@ -331,7 +336,7 @@ public actor Node {
         } else {
             continuation.finish()
         }
-        return EventSubscription(id: id, events: stream)
+        return EventSubscription(id: id, events: .init(stream: stream, backlog: backlog))
     }
 
     /// Ends one live feed.
@@ -377,24 +382,28 @@ public actor Node {
     /// The number of live event feeds.
     public var subscriberCount: Int { subscribers.count }
 
+    /// Hands one commit's events to every feed as one item (its topics' share of them).
     private func deliver(_ events: [StoredEvent]) {
+        guard !events.isEmpty else { return }
         for (id, subscriber) in subscribers {
-            for event in events where subscriber.topics?.contains(event.topic) ?? true {
-                guard offer(.event(event), to: id, subscriber) else { break }
-            }
+            let passed = subscriber.topics.map { topics in events.filter { topics.contains($0.topic) } } ?? events
+            if !passed.isEmpty { offer(.events(passed), to: id, subscriber) }
         }
     }
 
-    /// Hands `item` to one feed; a feed whose buffer is full is ended and its writer told (`onOverflow`).
-    /// - Returns: whether the feed is still open.
-    private func offer(_ item: EventSubscription.Item, to id: Int, _ subscriber: Subscriber) -> Bool {
-        guard case .dropped = subscriber.continuation.yield(item) else { return true }
+    /// Hands `item` to one feed; a feed that would hold more than `api.sse_buffer_events` events is ended instead
+    /// and its writer told (`onOverflow`).
+    private func offer(_ item: EventSubscription.Item, to id: Int, _ subscriber: Subscriber) {
+        if subscriber.backlog.add(EventBacklog.weight(of: item), limit: configuration.sseBufferEvents),
+            case .enqueued = subscriber.continuation.yield(item)
+        {
+            return
+        }
         logger.notice("event subscriber fell behind; closing its stream", metadata: ["subscriber": "\(id)"])
         droppedSubscribers.increment()
         subscribers.removeValue(forKey: id)
         subscriber.continuation.finish()
         subscriber.onOverflow()
-        return false
     }
 
     private func startKeepalivesIfNeeded() {
@@ -409,6 +418,6 @@ public actor Node {
     }
 
     private func sendKeepalives() {
-        for (id, subscriber) in subscribers { _ = offer(.keepalive, to: id, subscriber) }
+        for (id, subscriber) in subscribers { offer(.keepalive, to: id, subscriber) }
     }
 }

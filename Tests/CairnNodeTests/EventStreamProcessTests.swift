@@ -26,7 +26,11 @@ import Testing
             }
             let after = try node.openFileDescriptors()
             #expect(freed, "descriptors: \(before) before, \(after) after closing")
-            #expect(try await cluster.metric("cairn_sse_streams", of: 0) == 0)
+            // The gauge follows the unsubscription, which runs on the node's loop after the socket closed.
+            let counted = try await eventually(timeout: .seconds(5)) {
+                try await cluster.metric("cairn_sse_streams", of: 0) == 0
+            }
+            #expect(counted)
         }
     }
 

@@ -166,8 +166,42 @@ import Testing
                 #expect(await eventually { await node.subscriberCount == 0 })
                 #expect(overflowed.withLock { $0 })
                 var received = 0
-                for await item in subscription.events { if case .event = item { received += 1 } }
+                for await item in subscription.events {
+                    if case .events(let events) = item { received += events.count }
+                }
                 #expect(received == 4)
+            }
+        }
+    }
+
+    /// One commit's events reach a feed as one item, even when they are more than `api.sse_buffer_events`: a reader
+    /// that has taken everything is not closed for a large commit. A second commit before it reads would overflow it.
+    @Test func aCommitReachesAFeedAsOneItemWhateverItsSize() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withNode(in: directory, configure: { $0.sseBufferEvents = 4 }) { node in
+                let subscription = try #require(await node.subscribe(topics: ["blob"]))
+                let author = testKey(0x31)
+                var blobs: [SignedBlob] = []
+                for seq in UInt64(1)...10 {
+                    blobs.append(
+                        try SignedBlob.sign(
+                            key: author,
+                            channel: ChannelName("batch"),
+                            seq: seq,
+                            prev: blobs.last?.id ?? .zero,
+                            timestamp: 1_700_000_000_000 + seq,
+                            payload: [UInt8(seq)]
+                        )
+                    )
+                }
+                _ = try await node.store.put(blobs)
+                var feed = subscription.events.makeAsyncIterator()
+                guard case .events(let first) = await feed.next() else {
+                    Issue.record("the feed ended or sent a keepalive first")
+                    return
+                }
+                #expect(first.map(\.seq) == Array(1...10))
+                #expect(await node.subscriberCount == 1)
             }
         }
     }
