@@ -170,6 +170,15 @@ extension Gossip {
             return []
         }
 
+        /// The verified blob could not be kept (its commit failed): it is neither forwarded nor marked seen, so a
+        /// later copy is verified and stored again.
+        public mutating func abandoned(_ id: BlobID, now: UInt64) -> [Action] {
+            verifications[id] = nil
+            fetches[id] = nil
+            counters.blobsAbandoned += 1
+            return []
+        }
+
         /// Sends evidence to every connected peer but `sender` on the evidence lane, once per distinct bytes: evidence
         /// this node recorded itself, or evidence a peer sent that passed verification (whether or not that peer is
         /// still connected).

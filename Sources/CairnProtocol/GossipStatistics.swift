@@ -9,8 +9,10 @@ public struct GossipStatistics: Sendable, Equatable {
     public var duplicateBlobs = 0
     /// Blobs handed to the driver for verification.
     public var verificationsRequested = 0
-    /// Blobs the driver verified.
+    /// Blobs the driver verified and committed (then passed on).
     public var blobsVerified = 0
+    /// Blobs that verified but whose commit failed: not passed on, and stored again if they come back.
+    public var blobsAbandoned = 0
     /// Blobs the driver rejected.
     public var blobsRejected = 0
     /// Blobs that verified but were refused by a rule of their channel.

@@ -529,6 +529,49 @@ struct ReplicaStateMachineTests {
         #expect(later.contains(.serve([blob.id], to: asker.publicKey)))
     }
 
+    /// A replica with its `.store`s held and two greeted peers (in its mesh), after `sender` pushed `blob` to it.
+    static func nodeCommitting(_ blob: SignedBlob) throws -> (ReplicaNode, HostilePeer, HostilePeer) {
+        var node = Self.startedNode(answers: Self.answers(except: .store))
+        var sender = try Self.greetedPeer(11, to: &node)
+        var other = try Self.greetedPeer(12, to: &node)
+        let received = try sender.send(.blob(blob.encoding), to: &node, now: Self.start)
+        #expect(received.storedIDs == [blob.id])
+        // Verified, but not durable yet: nothing is passed on.
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+        return (node, sender, other)
+    }
+
+    /// A relayed blob is passed on once its commit succeeded, not when it verified. Before, it was forwarded first.
+    @Test func aRelayedBlobIsForwardedOnlyOnceCommitted() throws {
+        let blob = Fixture.blob(tag: 31)
+        var (node, _, other) = try Self.nodeCommitting(blob)
+        node.perform(node.replica.committed(blob.id, result: .success([]), now: Self.start), now: Self.start)
+        #expect(try other.read(from: &node, now: Self.start) == [.blob(blob.encoding)])
+    }
+
+    /// A blob whose commit failed is not passed on, and a later copy is verified and stored again.
+    @Test func aBlobWhoseCommitFailedIsNotForwardedAndIsStoredAgain() throws {
+        let blob = Fixture.blob(tag: 32)
+        var (node, sender, other) = try Self.nodeCommitting(blob)
+        let failed = node.replica.committed(blob.id, result: .failure(.init(detail: "disk full")), now: Self.start)
+        #expect(failed == [.emit(.commitFailed(blob.id, detail: "disk full"))])
+        node.perform(failed, now: Self.start)
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+        let again = try sender.send(.blob(blob.encoding), to: &node, now: Self.start)
+        #expect(again.storedIDs == [blob.id])
+    }
+
+    /// A blob the store's quota refused is not passed on, and a later copy is dropped as seen.
+    @Test func aBlobTheQuotaRefusedIsNotForwarded() throws {
+        let blob = Fixture.blob(tag: 33)
+        var (node, sender, other) = try Self.nodeCommitting(blob)
+        node.perform(node.replica.refusedByStore(blob.id, reason: "quota", now: Self.start), now: Self.start)
+        #expect(try other.read(from: &node, now: Self.start).isEmpty)
+        let again = try sender.send(.blob(blob.encoding), to: &node, now: Self.start)
+        #expect(again.storedIDs.isEmpty)
+        #expect(!again.contains { if case .verify = $0 { true } else { false } })
+    }
+
     // MARK: Dialing
 
     /// A replica started at 0 with `address` as its only bootstrap peer, and the actions of its start (the dial).

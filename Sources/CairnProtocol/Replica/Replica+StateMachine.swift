@@ -37,6 +37,9 @@ extension Replica {
         var stopped = false
         /// Verified blobs whose commit is in flight: served to `want`s at once, announced only once committed.
         var uncommitted: [BlobID: SignedBlob] = [:]
+        /// Of those, the blobs that came by gossip, with the peer that sent each: they are passed on once their commit
+        /// succeeds, never before (a node never tells peers of a blob it may fail to keep).
+        var relayAfterCommit: [BlobID: PeerID] = [:]
         var evidence: EvidenceAdmission
         var sync: Replica.SyncState
         var counters = ReplicaStatistics()
@@ -271,8 +274,8 @@ extension Replica {
                     actions.append(.emit(.blobRefused(id, owner: refusal.owner, reason: refusal.reason)))
                     return actions
                 }
-                perform(gossip.verified(blob, from: peer, now: now), now: now, into: &actions)
                 uncommitted[blob.id] = blob
+                relayAfterCommit[blob.id] = peer
                 actions.append(.store(blob))
             case .failure(let error):
                 counters.invalidBlobs += 1
@@ -289,13 +292,21 @@ extension Replica {
             result: Result<[Evidence], StoreFailure>,
             now: UInt64
         ) -> [Action] {
-            uncommitted.removeValue(forKey: id)
+            let blob = uncommitted.removeValue(forKey: id)
+            let relayedFrom = relayAfterCommit.removeValue(forKey: id)
             var actions: [Action] = []
             switch result {
             case .success(let recorded):
+                // Durable now: pass it on (it is marked seen only here, so copies that arrive meanwhile are dropped
+                // as still being verified).
+                if let blob, let relayedFrom {
+                    perform(gossip.verified(blob, from: relayedFrom, now: now), now: now, into: &actions)
+                }
                 for evidence in recorded { flood(evidence, now: now, into: &actions) }
             case .failure(let failure):
                 counters.commitFailures += 1
+                // Not forwarded and not marked seen: a later copy (gossip or reconciliation) is stored again.
+                if relayedFrom != nil { perform(gossip.abandoned(id, now: now), now: now, into: &actions) }
                 actions.append(.emit(.commitFailed(id, detail: failure.detail)))
             }
             return actions
@@ -306,9 +317,15 @@ extension Replica {
         /// remembered, in a set of at most `sync.maxRefused`, so that reconciliation does not fetch it again.
         public mutating func refusedByStore(_ id: BlobID, reason: String, now: UInt64) -> [Action] {
             uncommitted.removeValue(forKey: id)
+            var actions: [Action] = []
+            // Neither forwarded nor verified again when it comes back.
+            if relayAfterCommit.removeValue(forKey: id) != nil {
+                perform(gossip.refused(id, now: now), now: now, into: &actions)
+            }
             sync.refused.insert(id)
             counters.storeRefusals += 1
-            return [.emit(.blobRefused(id, owner: "store quota", reason: reason))]
+            actions.append(.emit(.blobRefused(id, owner: "store quota", reason: reason)))
+            return actions
         }
 
         /// The result of a `.serve`: the encodings found, in any order.
