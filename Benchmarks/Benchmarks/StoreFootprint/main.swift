@@ -108,6 +108,7 @@ var payloadTotal = 0
 let clock = ContinuousClock()
 let began = clock.now
 var next = 0
+var putTime = Duration.zero
 while next < blobCount {
     // Sign two chunks, then store them as two concurrent puts (two tasks, as StoreIngest's store-only benchmark).
     let end = min(next + 2 * chunkSize, blobCount)
@@ -115,9 +116,11 @@ while next < blobCount {
     encodedBytes += blobs.reduce(0) { $0 + $1.encoding.count }
     payloadTotal += blobs.reduce(0) { $0 + $1.payload.count }
     let middle = min(chunkSize, blobs.count)
+    let putStart = clock.now
     async let first = store.put(Array(blobs[..<middle]))
     async let second = store.put(Array(blobs[middle...]))
     let results = try await first + second
+    putTime += clock.now - putStart
     guard results.allSatisfy({ $0.outcome == .stored }) else { fatalError("a blob was not stored") }
     next = end
 }
@@ -138,6 +141,8 @@ print(
         Double(encodedBytes) / Double(blobCount)
     )
 )
+let putSeconds = Double(putTime.components.seconds) + Double(putTime.components.attoseconds) / 1e18
+print(String(format: "puts: %.1f s, %.0f blobs/s (signing excluded)", putSeconds, Double(blobCount) / putSeconds))
 print(
     String(
         format: "stored in %.1f s (signing included)",
