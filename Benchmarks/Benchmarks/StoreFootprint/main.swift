@@ -48,12 +48,10 @@ let startTimestamp = UInt64(Date().timeIntervalSince1970 * 1000)
 
 /// Signs blobs `range`; in `chains`, each author's blobs follow its previous one (`heads` holds each author's tip).
 func sign(_ range: Range<Int>, heads: inout [BlobID]) -> [SignedBlob] {
-    var payloads: [[UInt8]] = []
-    payloads.reserveCapacity(range.count)
-    for index in range {
+    let payloads: [[UInt8]] = range.map { index in
         var payload = [UInt8](repeating: 0, count: payloadBytes)
         withUnsafeBytes(of: UInt64(index).littleEndian) { payload.replaceSubrange(0..<$0.count, with: $0) }
-        payloads.append(payload)
+        return payload
     }
     let slots = Slots<SignedBlob>(count: range.count)
     if shape == "channels" {
