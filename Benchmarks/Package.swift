@@ -48,6 +48,16 @@ let package = Package(
             swiftSettings: benchmarkSettings
         ),
         .executableTarget(
+            name: "StoreFootprint",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "CairnCore", package: "Cairn"),
+                .product(name: "CairnStore", package: "Cairn"),
+            ],
+            path: "Benchmarks/StoreFootprint",
+            swiftSettings: benchmarkSettings
+        ),
+        .executableTarget(
             name: "HTTPIngest",
             dependencies: [
                 "BenchmarkSupport",

@@ -3,7 +3,7 @@ import CairnCore
 import Logging
 
 extension AuthorUsage {
-    /// Replaces the `authors` database with the usage of every stored blob, in one pass over `blobs`.
+    /// Replaces the `authors` database with the usage of every stored blob, in one pass over the stored blobs.
     /// - Returns: the number of authors.
     /// - Throws: `.corrupt` when a stored blob does not decode.
     @discardableResult
@@ -11,15 +11,8 @@ extension AuthorUsage {
         logger.notice("counting each author's stored blobs")
         try txn.empty(databases.authors)
         var usage: [PublicKey: AuthorUsage] = [:]
-        try txn.withCursor(databases.blobs) { (cursor) throws(StoreError) in
-            var entry = try cursor.get(MDB_FIRST)
-            while let current = entry {
-                let blob = try storedData(txn.path, "stored blob") { () throws(CoreError) in
-                    try SignedBlob(trustedEncoding: current.value)
-                }
-                usage[blob.author, default: AuthorUsage()].add(payloadBytes: blob.payload.count)
-                entry = try cursor.get(MDB_NEXT)
-            }
+        try BlobBodies(txn: txn, databases: databases).forEach { (blob) throws(StoreError) in
+            usage[blob.author, default: AuthorUsage()].add(payloadBytes: blob.payload.count)
         }
         for (author, value) in usage { try txn.put(databases.authors, author.bytes, value.encoding) }
         logger.notice("counted each author's stored blobs", metadata: ["authors": "\(usage.count)"])

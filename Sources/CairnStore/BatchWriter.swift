@@ -81,6 +81,8 @@ private struct TransactionState {
     let databases: StoreDatabases
     var reconciliation: ReconciliationIndex
     var nextEventSeq: UInt64
+    /// The end of the body log, where the next stored blob's encoding goes.
+    var bodyTail: BlobBodies.Tail
     var blobCount: UInt64
     var payloadBytes: UInt64
     var evidenceCount: UInt64
@@ -96,6 +98,7 @@ private struct TransactionState {
         self.quota = quota
         reconciliation = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
         nextEventSeq = try Self.lastEventSeq(txn, databases) + 1
+        bodyTail = try BlobBodies(txn: txn, databases: databases).tail()
         blobCount = try Self.counter(txn, databases, Keys.blobCountKey)
         payloadBytes = try Self.counter(txn, databases, Keys.payloadBytesKey)
         evidenceCount = try Self.counter(txn, databases, Keys.evidenceCountKey)
@@ -110,14 +113,15 @@ private struct TransactionState {
         into outcome: inout BatchWriter.Outcome
     ) throws(StoreError) -> PutResult {
         let id = blob.id
+        let bodies = BlobBodies(txn: txn, databases: databases)
         var usage = try usage(of: blob.author)
         if enforcingQuota, let refusal = try refusal(of: blob, usage: usage) {
-            guard try txn.get(databases.blobs, id.bytes) == nil else { return PutResult(id: id, outcome: .duplicate) }
+            guard try !bodies.contains(id) else { return PutResult(id: id, outcome: .duplicate) }
             refusedAuthors.insert(blob.author)
             outcome.refusals.append(refusal)
             return PutResult(id: id, outcome: .refused(refusal))
         }
-        guard try txn.put(databases.blobs, id.bytes, blob.encoding, flags: MDB_NOOVERWRITE) else {
+        guard try bodies.insert(blob.encoding, id: id, tail: &bodyTail) else {
             return PutResult(id: id, outcome: .duplicate)
         }
         usage.add(payloadBytes: blob.payload.count)
@@ -271,12 +275,10 @@ private struct TransactionState {
     }
 
     private func storedBlob(_ id: BlobID) throws(StoreError) -> SignedBlob {
-        guard let encoding = try txn.get(databases.blobs, id.bytes) else {
+        guard let blob = try BlobBodies(txn: txn, databases: databases).blob(id) else {
             throw .corrupt(path: txn.path, reason: "slot names blob \(id.hex) that is not stored")
         }
-        return try storedData(txn.path, "stored blob \(id.hex)") { () throws(CoreError) in
-            try SignedBlob(trustedEncoding: encoding)
-        }
+        return blob
     }
 
     static func lastEventSeq(_ txn: LMDBTransaction, _ databases: StoreDatabases) throws(StoreError) -> UInt64 {

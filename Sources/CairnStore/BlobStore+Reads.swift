@@ -12,7 +12,7 @@ extension BlobStore {
     /// `true` when a blob with `id` is stored.
     public func has(_ id: BlobID) throws(StoreError) -> Bool {
         try environment.read { (txn) throws(StoreError) -> Bool in
-            try txn.get(databases.blobs, id.bytes) != nil
+            try BlobBodies(txn: txn, databases: databases).contains(id)
         }
     }
 
@@ -82,7 +82,7 @@ extension BlobStore {
     /// `true` when the blob with `id` is stored and linked into its channel.
     func isLinked(_ id: BlobID) throws(StoreError) -> Bool {
         try environment.read { (txn) throws(StoreError) -> Bool in
-            guard try txn.get(databases.blobs, id.bytes) != nil else { return false }
+            guard try BlobBodies(txn: txn, databases: databases).contains(id) else { return false }
             return try !ChainIndex(txn: txn, databases: databases).isUnlinked(id)
         }
     }
@@ -212,10 +212,7 @@ extension BlobStore {
     }
 
     private func blob(_ id: BlobID, in txn: LMDBTransaction) throws(StoreError) -> SignedBlob? {
-        guard let encoding = try txn.get(databases.blobs, id.bytes) else { return nil }
-        return try storedData(txn.path, "stored blob \(id.hex)") { () throws(CoreError) in
-            try SignedBlob(trustedEncoding: encoding)
-        }
+        try BlobBodies(txn: txn, databases: databases).blob(id)
     }
 
     private func counter(_ key: [UInt8], in txn: LMDBTransaction) throws(StoreError) -> UInt64 {

@@ -68,8 +68,8 @@ extension BlobStore {
 }
 
 extension BlobStore {
-    /// Turns the closed store in `directory` into what schema 1 wrote (no `reconciliation` database, schema 1 in
-    /// `meta`), so that a benchmark can time the upgrade. For benchmarks only.
+    /// Turns the closed store in `directory` into what schema 1 wrote (no `reconciliation` database, the encodings in
+    /// `blobs`, schema 1 in `meta`), so that a benchmark can time the upgrade. For benchmarks only.
     @_spi(Benchmarks)
     public static func downgradeToSchemaOne(directory: String) throws(StoreError) {
         // Dropping the index grows LMDB's free list: leave the map room beyond the data.
@@ -84,8 +84,9 @@ extension BlobStore {
         try environment.write { (txn) throws(StoreError) in
             guard let meta = try txn.openDatabase("meta", create: false),
                 let index = try txn.openDatabase(ReconciliationIndex.databaseName, create: false)
-            else { throw .corrupt(path: directory, reason: "not a schema-2 store") }
+            else { throw .corrupt(path: directory, reason: "not a store of schema 2 or later") }
             try txn.deleteDatabase(index)
+            try BlobBodies.writeSchemaFourLayout(txn: txn)
             try txn.put(meta, Keys.schemaKey, Keys.uint32(1))
         }
     }

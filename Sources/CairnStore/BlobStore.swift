@@ -12,8 +12,9 @@ import Logging
 public final class BlobStore: Sendable {
     /// The schema version this build reads and writes.
     /// Schema 2 added the reconciliation index, schema 3 the chain index (which blobs are linked into their
-    /// channel), schema 4 the per-author usage the quota checks; an older store is upgraded when opened.
-    public static let schemaVersion: UInt32 = 4
+    /// channel), schema 4 the per-author usage the quota checks, schema 5 moved the encodings from `blobs` (keyed by
+    /// id) into a log in arrival order (`bodies`) and `ids`; an older store is upgraded when opened.
+    public static let schemaVersion: UInt32 = 5
 
     /// The configuration the store was opened with.
     public let configuration: StoreConfiguration

@@ -15,7 +15,8 @@ extension ChainIndex {
     /// - Throws: `.corrupt` when a slot names a blob that is not stored or a slot key is malformed.
     @discardableResult
     static func rebuild(txn: LMDBTransaction, databases: StoreDatabases, logger: Logger) throws(StoreError) -> Int {
-        let blobCount = try txn.entryCount(databases.blobs)
+        let bodies = BlobBodies(txn: txn, databases: databases)
+        let blobCount = try bodies.count()
         logger.notice("building the chain index", metadata: ["blobs": "\(blobCount)"])
         let clock = ContinuousClock()
         let start = clock.now
@@ -53,11 +54,8 @@ extension ChainIndex {
                     (currentSeq, currentLinked) = (seq, [])
                 }
                 let id = BlobID(unchecked: current.value)
-                guard let encoding = try txn.get(databases.blobs, id.bytes) else {
+                guard let blob = try bodies.blob(id) else {
                     throw .corrupt(path: txn.path, reason: "slot names blob \(id.hex) that is not stored")
-                }
-                let blob = try storedData(txn.path, "stored blob \(id.hex)") { () throws(CoreError) in
-                    try SignedBlob(trustedEncoding: encoding)
                 }
                 if seq == 1 || (previousSeq == seq - 1 && previousLinked.contains(blob.prev)) {
                     currentLinked.insert(id)

@@ -87,7 +87,7 @@ extension ReconciliationIndex {
     /// (millisecond timestamp ‖ id, written with every blob since schema 1), whose entries of one second are
     /// contiguous and only need sorting by id among themselves.
     /// - Returns: the number of items.
-    /// - Throws: `.corrupt` when `sync` and `blobs` hold different numbers of entries, or a `sync` key is malformed.
+    /// - Throws: `.corrupt` when `sync` and `ids` hold different numbers of entries, or a `sync` key is malformed.
     @discardableResult
     static func rebuild(
         txn: LMDBTransaction,
@@ -95,7 +95,7 @@ extension ReconciliationIndex {
         from databases: StoreDatabases,
         logger: Logger
     ) throws(StoreError) -> UInt64 {
-        let blobCount = try txn.entryCount(databases.blobs)
+        let blobCount = try BlobBodies(txn: txn, databases: databases).count()
         let syncCount = try txn.entryCount(databases.sync)
         guard blobCount == syncCount else {
             throw .corrupt(path: txn.path, reason: "`sync` holds \(syncCount) entries for \(blobCount) blobs")

@@ -4,7 +4,10 @@ import Logging
 /// The named databases of a Cairn store, opened (and on a new environment created) in one setup transaction.
 ///
 /// - `meta`: `format` → ASCII `cairn-store`, `schema` → `UInt32` big-endian.
-/// - `blobs`: blob id → canonical encoding.
+/// - `bodies` (schema 5): the encodings as one log in arrival order, cut into fragments: fragment number (`UInt64`
+///   big-endian) → 2,016 bytes of the log, written with `MDB_APPEND` so leaf pages fill; `ids` (schema 5): blob id →
+///   offset in the log (`UInt64` big-endian) ‖ length (`UInt32` big-endian). Layout and upgrade in `BlobBodies`;
+///   schemas 1 to 4 kept `blobs` (blob id → canonical encoding) instead, whose random keys left its pages half full.
 /// - `slots` (`MDB_DUPSORT`): author ‖ channel length ‖ channel ‖ seq → blob id; a forked slot holds several ids.
 /// - `sync`: timestamp (milliseconds) ‖ blob id → empty.
 /// - `reconciliation` (schema 2): the counted B+tree over (timestamp in seconds, blob id) that reconciliation reads by
@@ -12,7 +15,7 @@ import Logging
 /// - `chain-heights`, `chain-waiting` (`MDB_DUPSORT`), `chain-unlinked` (schema 3): which blobs are linked into
 ///   their channel's chain (layout in `ChainIndex`); built from `slots` when an older store is opened.
 /// - `authors` (schema 4): author → `AuthorUsage` (blobs and payload bytes stored), what the quota checks; built from
-///   `blobs` when an older store is opened.
+///   the stored blobs when an older store is opened.
 /// - `evidence`: evidence id → `Evidence.encoding`.
 /// - `events`: seq (`UInt64` big-endian) → `EventRecord`.
 /// - `counters`: `blobs`, `payload-bytes`, `evidence` → `UInt64` big-endian, updated with the data they count.
@@ -21,10 +24,11 @@ import Logging
 /// - `bans`: node key → until ‖ reason (layout in `BanLayout`).
 struct StoreDatabases: Sendable {
     /// Named databases the environment must allow (`mdb_env_set_maxdbs`), with room to spare.
-    static let maxDatabases: UInt32 = 16
+    static let maxDatabases: UInt32 = 24
 
     let meta: MDB_dbi
-    let blobs: MDB_dbi
+    let bodies: MDB_dbi
+    let ids: MDB_dbi
     let slots: MDB_dbi
     let sync: MDB_dbi
     let evidence: MDB_dbi
@@ -39,16 +43,19 @@ struct StoreDatabases: Sendable {
     let chainUnlinked: MDB_dbi
     let authors: MDB_dbi
 
-    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 4): schema 1 lacks the reconciliation index,
-    /// schemas 1 and 2 the chain index, schemas 1 to 3 the per-author usage.
+    /// The oldest schema `open` upgrades (to `BlobStore.schemaVersion`, 5): schema 1 lacks the reconciliation index,
+    /// schemas 1 and 2 the chain index, schemas 1 to 3 the per-author usage, and schemas 1 to 4 keep the encodings in
+    /// `blobs` rather than in `bodies` and `ids`.
     static let oldestUpgradableSchema: UInt32 = 1
 
     /// Checks the `meta` marker and schema of an existing environment, or initialises an empty one. An older store is
-    /// upgraded in the same transaction: the indexes it lacks are built (the reconciliation index below schema 2, the
-    /// chain index below schema 3, the per-author usage below schema 4) and the schema set to `BlobStore.schemaVersion`.
+    /// upgraded in the same transaction: its encodings are moved from `blobs` into `bodies` and `ids` (below schema 5),
+    /// the indexes it lacks are built (the reconciliation index below schema 2, the chain index below schema 3, the
+    /// per-author usage below schema 4) and the schema set to `BlobStore.schemaVersion`. The upgrade appends no events.
     /// - Throws: `.foreignDatabase` when the environment holds data but no Cairn marker, `.unsupportedSchema`
     ///   when the schema is newer than `BlobStore.schemaVersion` or older than `oldestUpgradableSchema`;
-    ///   `.lmdb` with `MDB_MAP_FULL` when an upgrade needs a larger map (nothing is changed, grow and call again).
+    ///   `.corrupt` when an older store's `blobs` is missing or malformed; `.lmdb` with `MDB_MAP_FULL` when an upgrade
+    ///   needs a larger map (nothing is changed, grow and call again).
     static func open(in environment: LMDBEnvironment, logger: Logger) throws(StoreError) -> StoreDatabases {
         let supportedSchema = BlobStore.schemaVersion
         let path = environment.path
@@ -98,6 +105,7 @@ struct StoreDatabases: Sendable {
                     "upgrading the store's schema",
                     metadata: ["from": "\(schema)", "to": "\(supportedSchema)", "directory": "\(path)"]
                 )
+                try BlobBodies(txn: txn, databases: databases).upgrade(logger: logger)
                 if schema < 2 {
                     try ReconciliationIndex.rebuild(
                         txn: txn,
@@ -109,7 +117,7 @@ struct StoreDatabases: Sendable {
                     _ = try ReconciliationIndex(txn: txn, dbi: databases.reconciliation)
                 }
                 if schema < 3 { try ChainIndex.rebuild(txn: txn, databases: databases, logger: logger) }
-                try AuthorUsage.rebuild(txn: txn, databases: databases, logger: logger)
+                if schema < 4 { try AuthorUsage.rebuild(txn: txn, databases: databases, logger: logger) }
                 try txn.put(databases.meta, Keys.schemaKey, Keys.uint32(supportedSchema))
             } else {
                 // Fail at open, not at the first reconciliation, when the index is missing or its header damaged.
@@ -129,7 +137,8 @@ struct StoreDatabases: Sendable {
         }
         return StoreDatabases(
             meta: try open("meta"),
-            blobs: try open("blobs"),
+            bodies: try open("bodies"),
+            ids: try open("ids"),
             slots: try open("slots", dupSort: true),
             sync: try open("sync"),
             evidence: try open("evidence"),

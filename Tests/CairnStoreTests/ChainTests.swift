@@ -344,6 +344,7 @@ func expectEventLogKeepsChains(
             let eventsBefore = try fresh.stats().lastEventSeq
             fresh.close()
             try ReconciliationIndexStoreTests.withRawEnvironment(path) { (txn) throws(StoreError) in
+                try BlobBodies.writeSchemaFourLayout(txn: txn)
                 for name in ["chain-heights", "chain-waiting", "chain-unlinked"] {
                     try txn.deleteDatabase(try txn.openDatabase(name, create: false)!)
                 }

@@ -97,6 +97,7 @@ import Testing
             _ = try await unbounded.put(makeBlob(key: testKey(6), seq: 1))
             unbounded.close()
             try ReconciliationIndexStoreTests.withRawEnvironment(path) { (txn) throws(StoreError) in
+                try BlobBodies.writeSchemaFourLayout(txn: txn)
                 try txn.empty(try txn.openDatabase("authors", create: false)!)
                 try txn.put(try txn.openDatabase("meta", create: false)!, Keys.schemaKey, Keys.uint32(3))
             }

@@ -160,9 +160,11 @@ import Testing
         }
     }
 
-    /// Makes a closed store what schema 1 wrote: no `reconciliation` or chain databases and schema 1 in `meta`.
+    /// Makes a closed store what schema 1 wrote: no `reconciliation` or chain databases, the encodings in `blobs` and
+    /// schema 1 in `meta`.
     static func downgradeToSchemaOne(_ path: String) throws {
         try withRawEnvironment(path) { (txn) throws(StoreError) in
+            try BlobBodies.writeSchemaFourLayout(txn: txn)
             try txn.deleteDatabase(try txn.openDatabase(ReconciliationIndex.databaseName, create: false)!)
             for name in ["chain-heights", "chain-waiting", "chain-unlinked"] {
                 try txn.deleteDatabase(try txn.openDatabase(name, create: false)!)
@@ -179,7 +181,7 @@ import Testing
 
     static func withRawEnvironment(
         _ path: String,
-        mapSizeBytes: Int = 1 << 20,
+        mapSizeBytes: Int = 64 << 20,
         _ body: (LMDBTransaction) throws(StoreError) -> Void
     ) throws {
         let raw = try LMDBEnvironment(
