@@ -12,8 +12,9 @@ extension APIServer {
 
     /// The kernel's send buffer for an event stream, in bytes: with the node's own per-stream buffer
     /// (`api.sse_buffer_events`) it bounds what a reader that stopped reading holds (the kernel would otherwise grow
-    /// it to several MiB per socket).
-    static let streamSendBufferBytes = 128 * 1024
+    /// it to several MiB per socket), and how many writes a stalled reader costs before its socket is full. Doubled by
+    /// the kernel, it still carries about 600 KB/s to a reader 100 ms away.
+    static let streamSendBufferBytes = 32 * 1024
 
     /// `GET /v1/events`: Server-Sent Events, replayed from the event log after `Last-Event-ID`, then live. A client
     /// whose position is older than the oldest retained event is first sent a `lost` notice. At most
