@@ -39,19 +39,7 @@ import Testing
         try await withAPI { client, node in
             let key = testKey(5)
             let channel = try ChannelName("late")
-            var chain: [SignedBlob] = []
-            for seq in UInt64(1)...4 {
-                chain.append(
-                    try SignedBlob.sign(
-                        key: key,
-                        channel: channel,
-                        seq: seq,
-                        prev: chain.last?.id ?? .zero,
-                        timestamp: 10 - seq,
-                        payload: [UInt8(seq)]
-                    )
-                )
-            }
+            let chain = try signedChain(key, channel: "late", count: 4, timestamp: { 10 - $0 })
             let stray = try SignedBlob.sign(
                 key: key,
                 channel: channel,
@@ -180,20 +168,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             try await withNode(in: directory, configure: { $0.sseBufferEvents = 4 }) { node in
                 let subscription = try #require(await node.subscribe(topics: ["blob"]))
-                let author = testKey(0x31)
-                var blobs: [SignedBlob] = []
-                for seq in UInt64(1)...10 {
-                    blobs.append(
-                        try SignedBlob.sign(
-                            key: author,
-                            channel: ChannelName("batch"),
-                            seq: seq,
-                            prev: blobs.last?.id ?? .zero,
-                            timestamp: 1_700_000_000_000 + seq,
-                            payload: [UInt8(seq)]
-                        )
-                    )
-                }
+                let blobs = try signedChain(testKey(0x31), channel: "batch", count: 10)
                 _ = try await node.store.put(blobs)
                 var feed = subscription.events.makeAsyncIterator()
                 guard case .events(let first) = await feed.next() else {

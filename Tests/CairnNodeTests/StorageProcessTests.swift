@@ -122,20 +122,12 @@ import Testing
             let connected = try await eventually { try await cluster.peerIDs(of: 1).count == 1 }
             #expect(connected)
 
-            let author = testKey(0x71)
-            var blobs: [SignedBlob] = []
-            for seq in UInt64(1)...3 {
-                blobs.append(
-                    try SignedBlob.sign(
-                        key: author,
-                        channel: ChannelName("quota"),
-                        seq: seq,
-                        prev: blobs.last?.id ?? .zero,
-                        timestamp: 1_700_000_000_000 + seq,
-                        payload: Array("blob \(seq)".utf8)
-                    )
-                )
-            }
+            let blobs = try signedChain(
+                testKey(0x71),
+                channel: "quota",
+                count: 3,
+                payload: { Array("blob \($0)".utf8) }
+            )
             for blob in blobs { try await cluster.publishSigned(blob.encoding, on: 0) }
             let ids = blobs.map(\.id.hex)
             #expect(try await eventually { try await cluster.hasAll(Array(ids[0..<2]), on: 1) })

@@ -17,6 +17,32 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 }
 
 /// A deterministic key whose seed repeats `byte`.
+/// `count` blobs of `key` on `channel`, seq 1…count, each linking the one before; `timestamp` and `payload` give each
+/// blob's from its seq.
+func signedChain(
+    _ key: SigningKey,
+    channel: String,
+    count: UInt64,
+    timestamp: (UInt64) -> UInt64 = { 1_700_000_000_000 + $0 },
+    payload: (UInt64) -> [UInt8] = { [UInt8(truncatingIfNeeded: $0)] }
+) throws -> [SignedBlob] {
+    let name = try ChannelName(channel)
+    var chain: [SignedBlob] = []
+    for seq in UInt64(1)...count {
+        chain.append(
+            try SignedBlob.sign(
+                key: key,
+                channel: name,
+                seq: seq,
+                prev: chain.last?.id ?? .zero,
+                timestamp: timestamp(seq),
+                payload: payload(seq)
+            )
+        )
+    }
+    return chain
+}
+
 func testKey(_ byte: UInt8) -> SigningKey {
     try! SigningKey(seed: [UInt8](repeating: byte, count: 32))
 }
