@@ -8,8 +8,8 @@ public struct EventSubscription: Sendable {
         /// The events of one commit that passed the topic filter, in log order (never empty): a writer sends them in
         /// one write.
         case events([StoredEvent])
-        /// Nothing happened for `api.sse_keepalive_ms`: the stream writes a comment line, so that a dead client is
-        /// found by the write that fails.
+        /// Sent to every feed every `api.sse_keepalive_ms`: the stream writes a comment line, so that a client that
+        /// vanished on an idle stream is found by the write that fails.
         case keepalive
     }
 
